@@ -1,0 +1,27 @@
+import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-pool-workers";
+import { defineConfig } from "vitest/config";
+
+export default defineConfig({
+  plugins: [
+    cloudflareTest(async () => ({
+      main: "./worker/index.ts",
+      wrangler: { configPath: "./wrangler.toml" },
+      miniflare: {
+        bindings: {
+          TEST_MIGRATIONS: await readD1Migrations("./migrations"),
+          AUTH_SECRET: "test-secret-0123456789abcdef0123456789abcdef",
+          AEGIS_BOOTSTRAP_EMAIL: "admin@aegis.test",
+          AEGIS_BOOTSTRAP_PASSWORD: "operator-password-123",
+        },
+        // Tests drive the provisioning consumer themselves (test/helpers.ts), so every step is
+        // observed deterministically; audit events are consumed as in production.
+        queueConsumers: { "aegis-audit": { maxBatchTimeout: 0.05 } },
+      },
+    })),
+  ],
+  test: {
+    include: ["test/**/*.test.ts", "worker/**/*.test.ts", "durable-objects/**/*.test.ts"],
+    exclude: ["worker/lib/**/*.test.ts"],
+    setupFiles: ["./test/apply-migrations.ts"],
+  },
+});

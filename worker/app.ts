@@ -1,0 +1,150 @@
+import { OpenAPIHono, z } from "@hono/zod-openapi";
+import { HTTPException } from "hono/http-exception";
+import { bodyLimit } from "hono/body-limit";
+import { secureHeaders } from "hono/secure-headers";
+import { createDb } from "./db/client";
+import type { AppEnv } from "./env";
+import { agentAuthRoutes } from "./features/agent-auth/routes";
+import { agentRoutes } from "./features/agents/routes";
+import { apiKeyRoutes } from "./features/api-keys/routes";
+import { authenticate, requirePlatformAdmin, tenantScope } from "./features/auth/middleware";
+import { authRoutes } from "./features/auth/routes";
+import { configRoutes } from "./features/config/routes";
+import { skillRoutes } from "./features/skills/routes";
+import { statsRoutes } from "./features/stats/routes";
+import { adminTenantRoutes } from "./features/tenants/routes";
+import { teamRoutes } from "./features/team/routes";
+import { AppError, reasonPhrase, ScopedNotFound } from "./lib/errors";
+import { recordIfCrossTenant } from "./features/audit/cross-tenant";
+import { createRouter, jsonResponse } from "./lib/http";
+import { newId } from "./lib/ids";
+
+/** JSON bodies above this are refused with 413 before anything reads them. */
+export const MAX_BODY_BYTES = 1024 * 1024;
+
+const REQUEST_ID = /^[A-Za-z0-9._-]{8,64}$/;
+
+export function errorBody(
+  status: number,
+  code: string,
+  message: string,
+  requestId: string,
+  path: string,
+  details?: Record<string, unknown>,
+) {
+  return {
+    statusCode: status,
+    error: reasonPhrase(status),
+    code,
+    message,
+    ...(details ? { details } : {}),
+    requestId,
+    path,
+    timestamp: new Date().toISOString(),
+  };
+}
+
+export function createApp() {
+  const app = new OpenAPIHono<AppEnv>();
+
+  app.use("*", async (c, next) => {
+    const incoming = c.req.header("x-request-id");
+    const requestId = incoming && REQUEST_ID.test(incoming) ? incoming : newId("req");
+    c.set("requestId", requestId);
+    c.set("db", createDb(c.env.DB));
+    await next();
+    c.header("X-Request-Id", requestId);
+  });
+  app.use("*", secureHeaders());
+  app.use(
+    "*",
+    bodyLimit({
+      maxSize: MAX_BODY_BYTES,
+      onError: () => {
+        throw new AppError(413, "payload_too_large", `Request body exceeds ${MAX_BODY_BYTES} bytes`);
+      },
+    }),
+  );
+
+  app.use("/api/admin/*", authenticate, requirePlatformAdmin);
+  app.use("/api/dashboard/*", authenticate, tenantScope);
+
+  const health = createRouter();
+  health.openapi(
+    {
+      method: "get",
+      path: "/health",
+      tags: ["platform"],
+      summary: "Liveness and a D1 round trip",
+      responses: { 200: jsonResponse(z.object({ status: z.literal("ok"), time: z.string() }), "Healthy") },
+    },
+    (c) => c.json({ status: "ok" as const, time: new Date().toISOString() }, 200),
+  );
+
+  app.route("/api", health);
+  app.route("/api/auth", authRoutes);
+  app.route("/api/admin", adminTenantRoutes);
+  app.route("/api/dashboard/stats", statsRoutes);
+  app.route("/api/dashboard/config", configRoutes);
+  app.route("/api/dashboard/agents", agentRoutes);
+  app.route("/api/dashboard", skillRoutes);
+  app.route("/api/dashboard/team", teamRoutes);
+  app.route("/api/dashboard/settings/api-keys", apiKeyRoutes);
+  app.route("/v1", agentAuthRoutes);
+
+  app.openAPIRegistry.registerComponent("securitySchemes", "bearer", { type: "http", scheme: "bearer" });
+  app.doc31("/api/openapi.json", {
+    openapi: "3.1.0",
+    info: {
+      title: "Aegis API",
+      version: "0.1.0",
+      description: "Multi-tenant platform for teams of AI agents",
+    },
+    security: [{ bearer: [] }],
+  });
+
+  app.notFound((c) =>
+    c.json(
+      errorBody(
+        404,
+        "not_found",
+        `No route for ${c.req.method} ${c.req.path}`,
+        c.get("requestId"),
+        c.req.path,
+      ),
+      404,
+    ),
+  );
+
+  app.onError((err, c) => {
+    const requestId = c.get("requestId") ?? newId("req");
+    const path = c.req.path;
+    if (err instanceof ScopedNotFound) c.executionCtx.waitUntil(recordIfCrossTenant(c, err).catch(() => {}));
+    if (err instanceof AppError) {
+      for (const [k, v] of Object.entries(err.headers ?? {})) c.header(k, v);
+      c.header("X-Request-Id", requestId);
+      return c.json(errorBody(err.status, err.code, err.message, requestId, path, err.details), err.status);
+    }
+    if (err instanceof HTTPException && err.status < 500) {
+      c.header("X-Request-Id", requestId);
+      const code =
+        err.status === 400 ? "validation_failed" : err.status === 413 ? "payload_too_large" : "http_error";
+      const message = err.status === 400 ? "Malformed request body" : err.message || reasonPhrase(err.status);
+      const details = err.status === 400 ? { "(root)": [err.message || "Malformed JSON"] } : undefined;
+      return c.json(errorBody(err.status, code, message, requestId, path, details), err.status);
+    }
+    console.error("unhandled error", {
+      requestId,
+      path,
+      method: c.req.method,
+      error: err instanceof Error ? err.stack : String(err),
+    });
+    c.header("X-Request-Id", requestId);
+    return c.json(errorBody(500, "internal_error", "Something went wrong on our side", requestId, path), 500);
+  });
+
+  return app;
+}
+
+export const app = createApp();
+export type AppType = typeof app;

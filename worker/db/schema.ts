@@ -1,0 +1,277 @@
+import { sql } from "drizzle-orm";
+import { index, integer, primaryKey, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
+
+const now = sql`(strftime('%Y-%m-%dT%H:%M:%fZ','now'))`;
+const createdAt = () => text("created_at").notNull().default(now);
+
+export const tenants = sqliteTable(
+  "tenants",
+  {
+    id: text("id").primaryKey(),
+    name: text("name").notNull(),
+    slug: text("slug").notNull(),
+    region: text("region"),
+    /** provisioning | active | failed | suspended */
+    status: text("status").notNull().default("provisioning"),
+    planTier: text("plan_tier").notNull().default("starter"),
+    overageBillingEnabled: integer("overage_billing_enabled", { mode: "boolean" }).notNull().default(false),
+    monthlyTokenQuota: integer("monthly_token_quota").notNull().default(2_500_000),
+    /** Enterprise contract terms; null means the plan's default. */
+    contractPlatformFeeUsd: integer("contract_platform_fee_usd"),
+    contractIncludedAgents: integer("contract_included_agents"),
+    createdAt: createdAt(),
+    updatedAt: text("updated_at").notNull().default(now),
+  },
+  (t) => [uniqueIndex("tenants_slug_unique").on(t.slug)],
+);
+
+export const users = sqliteTable(
+  "users",
+  {
+    id: text("id").primaryKey(),
+    tenantId: text("tenant_id").references(() => tenants.id),
+    email: text("email").notNull(),
+    name: text("name").notNull(),
+    /** platform_admin | tenant_admin | tenant_member */
+    role: text("role").notNull(),
+    passwordHash: text("password_hash").notNull(),
+    /** active | disabled */
+    status: text("status").notNull().default("active"),
+    lastLoginAt: text("last_login_at"),
+    createdAt: createdAt(),
+  },
+  (t) => [uniqueIndex("users_email_unique").on(t.email), index("users_tenant_idx").on(t.tenantId)],
+);
+
+/** A login session: the family that every rotated refresh token belongs to. */
+export const sessions = sqliteTable(
+  "sessions",
+  {
+    id: text("id").primaryKey(),
+    userId: text("user_id")
+      .notNull()
+      .references(() => users.id),
+    ip: text("ip"),
+    userAgent: text("user_agent"),
+    revokedAt: text("revoked_at"),
+    revokedReason: text("revoked_reason"),
+    createdAt: createdAt(),
+  },
+  (t) => [index("sessions_user_idx").on(t.userId)],
+);
+
+export const refreshTokens = sqliteTable(
+  "refresh_tokens",
+  {
+    id: text("id").primaryKey(),
+    sessionId: text("session_id")
+      .notNull()
+      .references(() => sessions.id),
+    tokenHash: text("token_hash").notNull(),
+    expiresAt: text("expires_at").notNull(),
+    usedAt: text("used_at"),
+    createdAt: createdAt(),
+  },
+  (t) => [
+    uniqueIndex("refresh_tokens_hash_unique").on(t.tokenHash),
+    index("refresh_tokens_session_idx").on(t.sessionId),
+  ],
+);
+
+export const loginFailures = sqliteTable(
+  "login_failures",
+  {
+    id: text("id").primaryKey(),
+    email: text("email").notNull(),
+    ip: text("ip"),
+    at: text("at").notNull(),
+  },
+  (t) => [index("login_failures_email_at_idx").on(t.email, t.at)],
+);
+
+export const apiKeys = sqliteTable(
+  "api_keys",
+  {
+    id: text("id").primaryKey(),
+    tenantId: text("tenant_id")
+      .notNull()
+      .references(() => tenants.id),
+    name: text("name").notNull(),
+    prefix: text("prefix").notNull(),
+    keyHash: text("key_hash").notNull(),
+    role: text("role").notNull(),
+    createdBy: text("created_by"),
+    lastUsedAt: text("last_used_at"),
+    revokedAt: text("revoked_at"),
+    createdAt: createdAt(),
+  },
+  (t) => [uniqueIndex("api_keys_hash_unique").on(t.keyHash), index("api_keys_tenant_idx").on(t.tenantId)],
+);
+
+export const invites = sqliteTable(
+  "invites",
+  {
+    id: text("id").primaryKey(),
+    tenantId: text("tenant_id")
+      .notNull()
+      .references(() => tenants.id),
+    email: text("email").notNull(),
+    name: text("name"),
+    role: text("role").notNull(),
+    tokenHash: text("token_hash").notNull(),
+    invitedBy: text("invited_by"),
+    expiresAt: text("expires_at").notNull(),
+    acceptedAt: text("accepted_at"),
+    revokedAt: text("revoked_at"),
+    createdAt: createdAt(),
+  },
+  (t) => [uniqueIndex("invites_token_unique").on(t.tokenHash), index("invites_tenant_idx").on(t.tenantId)],
+);
+
+export const provisioningJobs = sqliteTable(
+  "provisioning_jobs",
+  {
+    id: text("id").primaryKey(),
+    tenantId: text("tenant_id")
+      .notNull()
+      .references(() => tenants.id),
+    /** pending | running | completed | failed */
+    status: text("status").notNull().default("pending"),
+    /** JSON array of { name, status, error?, startedAt?, finishedAt? } */
+    steps: text("steps").notNull(),
+    adminEmail: text("admin_email").notNull(),
+    adminName: text("admin_name").notNull(),
+    adminPasswordHash: text("admin_password_hash").notNull(),
+    attempts: integer("attempts").notNull().default(0),
+    createdAt: createdAt(),
+    updatedAt: text("updated_at").notNull().default(now),
+  },
+  (t) => [index("provisioning_jobs_tenant_idx").on(t.tenantId)],
+);
+
+export const configVersions = sqliteTable(
+  "config_versions",
+  {
+    tenantId: text("tenant_id")
+      .notNull()
+      .references(() => tenants.id),
+    version: integer("version").notNull(),
+    config: text("config").notNull(),
+    createdBy: text("created_by"),
+    createdAt: createdAt(),
+  },
+  (t) => [primaryKey({ columns: [t.tenantId, t.version] })],
+);
+
+export const agents = sqliteTable(
+  "agents",
+  {
+    id: text("id").primaryKey(),
+    tenantId: text("tenant_id")
+      .notNull()
+      .references(() => tenants.id),
+    name: text("name").notNull(),
+    role: text("role"),
+    modelTier: text("model_tier").notNull(),
+    thinkingMode: text("thinking_mode").notNull(),
+    /** active | paused | stopped */
+    status: text("status").notNull().default("active"),
+    credentialHash: text("credential_hash").notNull(),
+    credentialPrefix: text("credential_prefix").notNull(),
+    monthlyTokensUsed: integer("monthly_tokens_used").notNull().default(0),
+    monthlyTokenQuotaOverride: integer("monthly_token_quota_override"),
+    tokenQuotaResetAt: text("token_quota_reset_at").notNull(),
+    /** normal | warning | grace | rate_limited | paused */
+    quotaState: text("quota_state").notNull().default("normal"),
+    createdBy: text("created_by"),
+    createdAt: createdAt(),
+    updatedAt: text("updated_at").notNull().default(now),
+  },
+  (t) => [
+    uniqueIndex("agents_tenant_name_unique").on(t.tenantId, t.name),
+    index("agents_tenant_idx").on(t.tenantId),
+  ],
+);
+
+export const skills = sqliteTable(
+  "skills",
+  {
+    id: text("id").primaryKey(),
+    /** null for core and public skills; set for a tenant's private skills */
+    tenantId: text("tenant_id").references(() => tenants.id),
+    name: text("name").notNull(),
+    displayName: text("display_name").notNull(),
+    description: text("description").notNull(),
+    category: text("category").notNull(),
+    /** core | public | private */
+    visibility: text("visibility").notNull(),
+    isCore: integer("is_core", { mode: "boolean" }).notNull().default(false),
+    latestVersion: text("latest_version").notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [
+    uniqueIndex("skills_scope_name_unique").on(t.tenantId, t.name),
+    index("skills_visibility_idx").on(t.visibility),
+  ],
+);
+
+export const skillVersions = sqliteTable(
+  "skill_versions",
+  {
+    id: text("id").primaryKey(),
+    skillId: text("skill_id")
+      .notNull()
+      .references(() => skills.id),
+    version: text("version").notNull(),
+    manifest: text("manifest").notNull(),
+    sha256: text("sha256"),
+    /** draft | pending_review | in_review | approved | rejected | changes_requested | deprecated */
+    status: text("status").notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [uniqueIndex("skill_versions_skill_version_unique").on(t.skillId, t.version)],
+);
+
+export const agentSkills = sqliteTable(
+  "agent_skills",
+  {
+    agentId: text("agent_id")
+      .notNull()
+      .references(() => agents.id),
+    skillId: text("skill_id")
+      .notNull()
+      .references(() => skills.id),
+    tenantId: text("tenant_id")
+      .notNull()
+      .references(() => tenants.id),
+    version: text("version").notNull(),
+    installedBy: text("installed_by"),
+    installedAt: text("installed_at").notNull().default(now),
+  },
+  (t) => [primaryKey({ columns: [t.agentId, t.skillId] }), index("agent_skills_tenant_idx").on(t.tenantId)],
+);
+
+/**
+ * Append-only record of what happened. The audit issue adds the per-tenant hash chain,
+ * archival and the viewer; the columns here are the event itself.
+ */
+export const auditEvents = sqliteTable(
+  "audit_events",
+  {
+    id: text("id").primaryKey(),
+    tenantId: text("tenant_id"),
+    actorType: text("actor_type").notNull(),
+    actorId: text("actor_id"),
+    actorName: text("actor_name"),
+    action: text("action").notNull(),
+    targetType: text("target_type"),
+    targetId: text("target_id"),
+    severity: text("severity").notNull(),
+    details: text("details"),
+    ip: text("ip"),
+    userAgent: text("user_agent"),
+    requestId: text("request_id"),
+    at: text("at").notNull(),
+  },
+  (t) => [index("audit_tenant_at_idx").on(t.tenantId, t.at), index("audit_action_idx").on(t.action)],
+);

@@ -1,0 +1,83 @@
+import type { Context } from "hono";
+import { z } from "zod";
+import type { AppEnv } from "../../env";
+import { clientIp } from "../../lib/http";
+import { newId } from "../../lib/ids";
+import { redact } from "../../lib/redact";
+import { actorOf } from "../auth/principal";
+
+export const SEVERITIES = ["info", "low", "medium", "high", "critical"] as const;
+
+export const auditEventSchema = z.object({
+  id: z.string(),
+  tenantId: z.string().nullable(),
+  actorType: z.enum(["user", "agent", "system"]),
+  actorId: z.string().nullable(),
+  actorName: z.string().nullable(),
+  action: z.string(),
+  targetType: z.string().nullable(),
+  targetId: z.string().nullable(),
+  severity: z.enum(SEVERITIES),
+  details: z.unknown(),
+  ip: z.string().nullable(),
+  userAgent: z.string().nullable(),
+  requestId: z.string().nullable(),
+  at: z.string(),
+});
+export type AuditEvent = z.infer<typeof auditEventSchema>;
+
+export interface AuditInput {
+  action: string;
+  tenantId?: string | null;
+  target?: { type: string; id: string | null };
+  severity?: AuditEvent["severity"];
+  details?: unknown;
+  actor?: { type: AuditEvent["actorType"]; id: string | null; name: string | null };
+}
+
+export function buildAuditEvent(input: AuditInput, ctx: Partial<AuditEvent> = {}): AuditEvent {
+  return {
+    id: newId("aud"),
+    tenantId: input.tenantId ?? ctx.tenantId ?? null,
+    actorType: input.actor?.type ?? ctx.actorType ?? "system",
+    actorId: input.actor?.id ?? ctx.actorId ?? null,
+    actorName: input.actor?.name ?? ctx.actorName ?? null,
+    action: input.action,
+    targetType: input.target?.type ?? null,
+    targetId: input.target?.id ?? null,
+    severity: input.severity ?? "info",
+    details: input.details === undefined ? null : redact(input.details),
+    ip: ctx.ip ?? null,
+    userAgent: ctx.userAgent ?? null,
+    requestId: ctx.requestId ?? null,
+    at: new Date().toISOString(),
+  };
+}
+
+/**
+ * Records an audit event without slowing the request: it is enqueued to the AUDIT queue and
+ * written in batches by the consumer (worker/jobs/audit-writer.ts).
+ */
+export function audit(c: Context<AppEnv>, input: AuditInput): void {
+  const principal = c.get("principal") as AppEnv["Variables"]["principal"] | undefined;
+  const actor = principal ? actorOf(principal) : undefined;
+  const event = buildAuditEvent(input, {
+    tenantId: (c.get("tenantId") as string | undefined) ?? principal?.tenantId ?? null,
+    actorType: actor?.type,
+    actorId: actor?.id,
+    actorName: actor?.name,
+    ip: clientIp(c),
+    userAgent: c.req.header("user-agent")?.slice(0, 256) ?? null,
+    requestId: c.get("requestId"),
+  });
+  c.executionCtx.waitUntil(enqueueAudit(c.env, [event]));
+}
+
+export async function enqueueAudit(env: Env, events: AuditEvent[]): Promise<void> {
+  if (events.length === 0) return;
+  try {
+    await env.AUDIT.sendBatch(events.map((body) => ({ body: { kind: "audit", event: body } })));
+  } catch (err) {
+    console.error("audit enqueue failed", { error: String(err), actions: events.map((e) => e.action) });
+  }
+}

@@ -1,0 +1,40 @@
+import { z } from "@hono/zod-openapi";
+import { MODEL_TIERS, THINKING_MODES } from "../../lib/pricing";
+
+/**
+ * The tenant configuration that is versioned and pushed to every running agent.
+ * Every field has a default, so `{}` parses to the default configuration (version 1).
+ */
+export const tenantConfigSchema = z
+  .object({
+    agents: z
+      .object({
+        defaultModelTier: z.enum(MODEL_TIERS).default("sonnet"),
+        defaultThinkingMode: z.enum(THINKING_MODES).default("off"),
+        systemPrompt: z
+          .string()
+          .max(8000)
+          .default("You are a helpful agent of this company. Be precise and brief."),
+        maxConcurrentTasks: z.number().int().min(1).max(64).default(4),
+      })
+      .prefault({}),
+    messaging: z
+      .object({
+        /** Loop guard: a correlation chain longer than this is rejected. */
+        maxHops: z.number().int().min(2).max(64).default(16),
+        defaultTtlSeconds: z
+          .number()
+          .int()
+          .min(10)
+          .max(7 * 24 * 3600)
+          .default(24 * 3600),
+      })
+      .prefault({}),
+    notifications: z.object({ escalationEmails: z.array(z.email()).max(20).default([]) }).prefault({}),
+  })
+  .strict()
+  .openapi("TenantConfig");
+
+export type TenantConfig = z.infer<typeof tenantConfigSchema>;
+
+export const defaultTenantConfig = (): TenantConfig => tenantConfigSchema.parse({});
