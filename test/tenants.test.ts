@@ -94,15 +94,13 @@ describe("POST /api/admin/tenants (provisioning wizard)", () => {
     const created = await callJson("POST", "/api/admin/tenants", { token: op, body: newTenant("clash") });
     const id = created.body.tenant.id;
     // Between the request and the job, someone else takes the admin's email.
-    await db()
-      .insert(users)
-      .values({
-        id: "usr_squatter",
-        email: "admin@clash.test",
-        name: "Squatter",
-        role: "platform_admin",
-        passwordHash: "x",
-      });
+    await db().insert(users).values({
+      id: "usr_squatter",
+      email: "admin@clash.test",
+      name: "Squatter",
+      role: "platform_admin",
+      passwordHash: "x",
+    });
     await runProvisioning(id);
 
     const failed = await callJson("GET", `/api/admin/tenants/${id}/provisioning`, { token: op });

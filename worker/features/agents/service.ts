@@ -1,4 +1,4 @@
-import { and, asc, count, eq, sql } from "drizzle-orm";
+import { and, asc, count, eq } from "drizzle-orm";
 import type { Database } from "../../db/client";
 import { agentSkills, agents, tenants } from "../../db/schema";
 import { AppError, ScopedNotFound } from "../../lib/errors";
@@ -257,23 +257,40 @@ export async function createAgent(
   const now = new Date();
   const limit = plan.maxAgents ?? Number.MAX_SAFE_INTEGER;
   const skillIds = [...new Set([...CORE_SKILL_IDS, ...extra.map((s) => s.id)])];
-  const skillList = sql.join(
-    skillIds.map((s) => sql`${s}`),
-    sql`, `,
-  );
+  const stamp = now.toISOString();
+  const d1 = db.$client;
   try {
-    const [inserted] = await db.batch([
-      db.run(sql`INSERT INTO agents (id, tenant_id, name, role, model_tier, thinking_mode, status, credential_hash,
-          credential_prefix, token_quota_reset_at, created_by, created_at, updated_at)
-        SELECT ${id}, ${tenantId}, ${input.name}, ${input.role ?? null}, ${input.modelTier}, ${input.thinkingMode}, 'active',
-          ${await sha256Hex(credential)}, ${credential.slice(0, 12)}, ${nextQuotaReset(now)}, ${createdBy},
-          ${now.toISOString()}, ${now.toISOString()}
-        WHERE (SELECT COUNT(*) FROM agents WHERE tenant_id = ${tenantId}) < ${limit}`),
-      db.run(sql`INSERT INTO agent_skills (agent_id, skill_id, tenant_id, version, installed_by, installed_at)
-        SELECT ${id}, s.id, ${tenantId}, s.latest_version, ${createdBy}, ${now.toISOString()}
-        FROM skills s WHERE s.id IN (${skillList}) AND EXISTS (SELECT 1 FROM agents WHERE id = ${id})`),
+    const [inserted] = await d1.batch([
+      d1
+        .prepare(
+          `INSERT INTO agents (id, tenant_id, name, role, model_tier, thinking_mode, status, credential_hash,
+             credential_prefix, token_quota_reset_at, created_by, created_at, updated_at)
+           SELECT ?1, ?2, ?3, ?4, ?5, ?6, 'active', ?7, ?8, ?9, ?10, ?11, ?11
+           WHERE (SELECT COUNT(*) FROM agents WHERE tenant_id = ?2) < ?12`,
+        )
+        .bind(
+          id,
+          tenantId,
+          input.name,
+          input.role ?? null,
+          input.modelTier,
+          input.thinkingMode,
+          await sha256Hex(credential),
+          credential.slice(0, 12),
+          nextQuotaReset(now),
+          createdBy,
+          stamp,
+          limit,
+        ),
+      d1
+        .prepare(
+          `INSERT INTO agent_skills (agent_id, skill_id, tenant_id, version, installed_by, installed_at)
+           SELECT ?1, s.id, ?2, s.latest_version, ?3, ?4 FROM skills s, json_each(?5) j
+           WHERE s.id = j.value AND EXISTS (SELECT 1 FROM agents WHERE id = ?1)`,
+        )
+        .bind(id, tenantId, createdBy, stamp, JSON.stringify(skillIds)),
     ]);
-    if (inserted.meta.changes !== 1) throw limitError(tier);
+    if (inserted?.meta.changes !== 1) throw limitError(tier);
   } catch (err) {
     if (err instanceof AppError) throw err;
     if (String(err).includes("UNIQUE")) throw nameTaken(input.name);
