@@ -1,0 +1,172 @@
+/**
+ * The one way the UI talks to the Worker: same-origin JSON with the session cookie. A 401 triggers one
+ * cookie-based refresh and a retry; if that fails too, the unauthorized handler (set by the session
+ * model) takes the user to /login.
+ */
+
+export type FieldErrors = Record<string, string[]>;
+
+export class ApiError extends Error {
+  readonly status: number;
+  readonly code: string;
+  readonly details?: FieldErrors;
+  readonly requestId?: string;
+  /** Seconds, from the Retry-After header of a 429. */
+  readonly retryAfter?: number;
+
+  constructor(
+    status: number,
+    code: string,
+    message: string,
+    extra: { details?: FieldErrors; requestId?: string; retryAfter?: number } = {},
+  ) {
+    super(message);
+    this.name = "ApiError";
+    this.status = status;
+    this.code = code;
+    if (extra.details) this.details = extra.details;
+    if (extra.requestId) this.requestId = extra.requestId;
+    if (extra.retryAfter !== undefined) this.retryAfter = extra.retryAfter;
+  }
+}
+
+/** Paths whose 401 means "wrong input", not "session expired". */
+const NO_REFRESH = ["/api/auth/login", "/api/auth/refresh", "/api/auth/invites/accept"];
+
+let onUnauthorized: () => void = () => {};
+export function setUnauthorizedHandler(handler: () => void): void {
+  onUnauthorized = handler;
+}
+
+let refreshing: Promise<boolean> | null = null;
+
+/** One refresh at a time: parallel 401s wait for the same attempt. */
+function refreshSession(): Promise<boolean> {
+  refreshing ??= fetch("/api/auth/refresh", {
+    method: "POST",
+    credentials: "same-origin",
+    headers: { accept: "application/json" },
+  })
+    .then((r) => r.ok)
+    .catch(() => false)
+    .finally(() => {
+      refreshing = null;
+    });
+  return refreshing;
+}
+
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return typeof v === "object" && v !== null && !Array.isArray(v);
+}
+
+function parseDetails(v: unknown): FieldErrors | undefined {
+  if (!isRecord(v)) return undefined;
+  const out: FieldErrors = {};
+  for (const [key, value] of Object.entries(v)) {
+    if (typeof value === "string") out[key] = [value];
+    else if (Array.isArray(value)) out[key] = value.filter((x): x is string => typeof x === "string");
+  }
+  return Object.keys(out).length ? out : undefined;
+}
+
+async function toApiError(res: Response): Promise<ApiError> {
+  let body: unknown = null;
+  try {
+    body = await res.json();
+  } catch {
+    // Not JSON (a proxy page, an empty body): fall back to the status line.
+  }
+  const retryHeader = res.headers.get("retry-after");
+  const retryAfter = retryHeader && /^\d+$/.test(retryHeader) ? Number(retryHeader) : undefined;
+  const requestId = res.headers.get("x-request-id") ?? undefined;
+  if (isRecord(body)) {
+    const code = typeof body.code === "string" ? body.code : `http_${res.status}`;
+    const message =
+      typeof body.message === "string" && body.message
+        ? body.message
+        : typeof body.error === "string"
+          ? body.error
+          : res.statusText || `Request failed (${res.status})`;
+    const details = parseDetails(body.details);
+    const rid = typeof body.requestId === "string" ? body.requestId : requestId;
+    return new ApiError(res.status, code, message, {
+      ...(details ? { details } : {}),
+      ...(rid ? { requestId: rid } : {}),
+      ...(retryAfter !== undefined ? { retryAfter } : {}),
+    });
+  }
+  return new ApiError(res.status, `http_${res.status}`, res.statusText || `Request failed (${res.status})`, {
+    ...(requestId ? { requestId } : {}),
+    ...(retryAfter !== undefined ? { retryAfter } : {}),
+  });
+}
+
+type Query = Record<string, string | number | boolean | null | undefined>;
+
+function withQuery(path: string, query?: Query): string {
+  if (!query) return path;
+  const params = new URLSearchParams();
+  for (const [k, v] of Object.entries(query))
+    if (v !== undefined && v !== null && v !== "") params.set(k, String(v));
+  const qs = params.toString();
+  return qs ? `${path}${path.includes("?") ? "&" : "?"}${qs}` : path;
+}
+
+export interface RequestOptions {
+  query?: Query;
+  body?: unknown;
+  signal?: AbortSignal;
+}
+
+export async function request<T>(method: string, path: string, opts: RequestOptions = {}): Promise<T> {
+  const url = withQuery(path, opts.query);
+  const init: RequestInit = {
+    method,
+    credentials: "same-origin",
+    headers:
+      opts.body === undefined
+        ? { accept: "application/json" }
+        : { accept: "application/json", "content-type": "application/json" },
+    ...(opts.body === undefined ? {} : { body: JSON.stringify(opts.body) }),
+    ...(opts.signal ? { signal: opts.signal } : {}),
+  };
+  let res: Response;
+  try {
+    res = await fetch(url, init);
+  } catch (e) {
+    if (e instanceof DOMException && e.name === "AbortError") throw e;
+    throw new ApiError(0, "network_error", "Cannot reach the server. Check your connection and try again.");
+  }
+  if (res.status === 401 && !NO_REFRESH.includes(path)) {
+    if (await refreshSession()) res = await fetch(url, init);
+    if (res.status === 401) {
+      const err = await toApiError(res);
+      onUnauthorized();
+      throw err;
+    }
+  }
+  if (!res.ok) throw await toApiError(res);
+  if (res.status === 204) return undefined as T;
+  const text = await res.text();
+  if (!text) return undefined as T;
+  try {
+    return JSON.parse(text) as T;
+  } catch {
+    throw new ApiError(res.status, "invalid_response", "The server sent an unexpected response. Try again.");
+  }
+}
+
+export const api = {
+  get: <T>(path: string, query?: Query, signal?: AbortSignal) =>
+    request<T>("GET", path, { ...(query ? { query } : {}), ...(signal ? { signal } : {}) }),
+  post: <T>(path: string, body?: unknown) => request<T>("POST", path, body === undefined ? {} : { body }),
+  patch: <T>(path: string, body: unknown) => request<T>("PATCH", path, { body }),
+  del: <T = void>(path: string) => request<T>("DELETE", path),
+};
+
+/** A message for any thrown value, preferring the server's own words. */
+export function errorMessage(e: unknown): string {
+  if (e instanceof ApiError) return e.message;
+  if (e instanceof Error) return e.message;
+  return "Something went wrong";
+}

@@ -1,0 +1,133 @@
+import type { JSX } from "preact";
+import { useEffect } from "preact/hooks";
+import { AppShell } from "./components/layout";
+import { Loading } from "./components/ui";
+import { homePath, isOperator, loadSession, sessionError, sessionStatus } from "./models/session";
+import { AccountPage } from "./pages/account";
+import { AdminDashboardPage } from "./pages/admin-dashboard";
+import { AgentDetailPage } from "./pages/agent-detail";
+import { AgentNewPage } from "./pages/agent-new";
+import { AgentsPage } from "./pages/agents";
+import { ApiKeysPage } from "./pages/api-keys";
+import { InvitePage } from "./pages/invite";
+import { LoginPage } from "./pages/login";
+import { NotFoundPage } from "./pages/not-found";
+import { SkillsPage } from "./pages/skills";
+import { TeamPage } from "./pages/team";
+import { TenantDetailPage } from "./pages/tenant-detail";
+import { TenantNewPage } from "./pages/tenant-new";
+import { TenantsPage } from "./pages/tenants";
+import { location, matchPath, navigate } from "./router";
+
+type Access = "public" | "operator" | "tenant" | "user";
+
+interface RouteDef {
+  pattern: string;
+  access: Access;
+  title: string;
+  render: (params: Record<string, string>) => JSX.Element;
+}
+
+/** Order matters: literal segments ("new") before parameters (":id"). */
+const ROUTES: RouteDef[] = [
+  { pattern: "/login", access: "public", title: "Log in", render: () => <LoginPage /> },
+  { pattern: "/invite", access: "public", title: "Accept invitation", render: () => <InvitePage /> },
+  { pattern: "/admin", access: "operator", title: "Overview", render: () => <AdminDashboardPage /> },
+  { pattern: "/admin/tenants", access: "operator", title: "Tenants", render: () => <TenantsPage /> },
+  { pattern: "/admin/tenants/new", access: "operator", title: "New tenant", render: () => <TenantNewPage /> },
+  {
+    pattern: "/admin/tenants/:id",
+    access: "operator",
+    title: "Tenant",
+    render: (p) => <TenantDetailPage key={p.id} id={p.id ?? ""} />,
+  },
+  { pattern: "/agents", access: "tenant", title: "Agents", render: () => <AgentsPage /> },
+  { pattern: "/agents/new", access: "tenant", title: "New agent", render: () => <AgentNewPage /> },
+  {
+    pattern: "/agents/:id",
+    access: "tenant",
+    title: "Agent",
+    render: (p) => <AgentDetailPage key={p.id} id={p.id ?? ""} />,
+  },
+  { pattern: "/skills", access: "tenant", title: "Skills", render: () => <SkillsPage /> },
+  { pattern: "/team", access: "tenant", title: "Team", render: () => <TeamPage /> },
+  { pattern: "/settings/api-keys", access: "tenant", title: "API keys", render: () => <ApiKeysPage /> },
+  { pattern: "/account", access: "user", title: "Account", render: () => <AccountPage /> },
+];
+
+function Redirect({ to }: { to: string }) {
+  useEffect(() => navigate(to, { replace: true }), [to]);
+  return null;
+}
+
+function FullPage({ children }: { children: JSX.Element }) {
+  return <div class="fullpage">{children}</div>;
+}
+
+export function App() {
+  useEffect(() => {
+    void loadSession();
+  }, []);
+
+  const { path, search } = location.value;
+  const status = sessionStatus.value;
+  const match = ROUTES.map((r) => ({ r, params: matchPath(r.pattern, path) })).find((m) => m.params !== null);
+
+  useEffect(() => {
+    document.title = match ? `${match.r.title} · Aegis` : "Aegis";
+  }, [match?.r.title]);
+
+  if (status === "unknown") {
+    return (
+      <FullPage>
+        <Loading label="Loading Aegis…" />
+      </FullPage>
+    );
+  }
+
+  if (status === "error") {
+    return (
+      <FullPage>
+        <div class="auth-card">
+          <h1 class="auth-title">Aegis is unreachable</h1>
+          <p class="muted">{sessionError.value}</p>
+          <button type="button" class="btn btn-primary" onClick={() => void loadSession()}>
+            Try again
+          </button>
+        </div>
+      </FullPage>
+    );
+  }
+
+  const authed = status === "authenticated";
+
+  if (match?.r.access === "public") {
+    if (authed && match.r.pattern === "/login") return <Redirect to={safeNext(search) ?? homePath()} />;
+    return match.r.render(match.params ?? {});
+  }
+
+  if (!authed) {
+    const next = path === "/" ? "" : `?next=${encodeURIComponent(path + search)}`;
+    return <Redirect to={`/login${next}`} />;
+  }
+
+  if (path === "/" || path === "") return <Redirect to={homePath()} />;
+  if (!match) {
+    return (
+      <AppShell>
+        <NotFoundPage />
+      </AppShell>
+    );
+  }
+  if (match.r.access === "operator" && !isOperator.value) return <Redirect to={homePath()} />;
+  if (match.r.access === "tenant" && isOperator.value) return <Redirect to={homePath()} />;
+
+  return <AppShell>{match.r.render(match.params ?? {})}</AppShell>;
+}
+
+/** Only same-app paths are honoured as ?next=, never another origin. */
+export function safeNext(search: string): string | null {
+  const next = new URLSearchParams(search).get("next");
+  if (!next?.startsWith("/") || next.startsWith("//") || next.startsWith("/login")) return null;
+  return next;
+}

@@ -1,0 +1,225 @@
+import { useSignal } from "@preact/signals";
+import type { ComponentChildren, JSX, SVGAttributes } from "preact";
+import { useEffect, useRef } from "preact/hooks";
+import { planLabel, roleLabel } from "../format";
+import { currentTenant, isOperator, isReadOnly, logout, user } from "../models/session";
+import { Link, location } from "../router";
+import {
+  IconBot,
+  IconBuilding,
+  IconChevronDown,
+  IconGrid,
+  IconKey,
+  IconPuzzle,
+  IconShield,
+  IconUser,
+  IconUsers,
+} from "./icons";
+import { Badge } from "./ui";
+
+interface NavItem {
+  href: string;
+  label: string;
+  icon: (p: SVGAttributes<SVGSVGElement>) => JSX.Element;
+  exact?: boolean;
+}
+
+const OPERATOR_NAV: NavItem[] = [
+  { href: "/admin", label: "Overview", icon: IconGrid, exact: true },
+  { href: "/admin/tenants", label: "Tenants", icon: IconBuilding },
+];
+
+const TENANT_NAV: NavItem[] = [
+  { href: "/agents", label: "Agents", icon: IconBot },
+  { href: "/skills", label: "Skills", icon: IconPuzzle },
+  { href: "/team", label: "Team", icon: IconUsers },
+  { href: "/settings/api-keys", label: "API keys", icon: IconKey },
+];
+
+const ACCOUNT_NAV: NavItem[] = [{ href: "/account", label: "Account", icon: IconUser }];
+
+function NavLink({ item }: { item: NavItem }) {
+  const path = location.value.path;
+  const active = item.exact ? path === item.href : path === item.href || path.startsWith(`${item.href}/`);
+  const Icon = item.icon;
+  return (
+    <Link
+      href={item.href}
+      class={`nav-link${active ? " nav-link-active" : ""}`}
+      aria-current={active ? "page" : undefined}
+    >
+      <Icon />
+      <span>{item.label}</span>
+    </Link>
+  );
+}
+
+function Sidebar() {
+  return (
+    <aside class="sidebar">
+      <div class="brand">
+        <IconShield class="brand-mark" />
+        <span class="brand-name">Aegis</span>
+      </div>
+      <nav aria-label="Main" class="nav">
+        {isOperator.value ? (
+          <div class="nav-group">
+            <div class="nav-heading">Operator</div>
+            {OPERATOR_NAV.map((i) => (
+              <NavLink key={i.href} item={i} />
+            ))}
+          </div>
+        ) : (
+          <div class="nav-group">
+            <div class="nav-heading">Workspace</div>
+            {TENANT_NAV.map((i) => (
+              <NavLink key={i.href} item={i} />
+            ))}
+          </div>
+        )}
+        <div class="nav-group">
+          <div class="nav-heading">You</div>
+          {ACCOUNT_NAV.map((i) => (
+            <NavLink key={i.href} item={i} />
+          ))}
+        </div>
+      </nav>
+    </aside>
+  );
+}
+
+function initials(name: string): string {
+  const parts = name.trim().split(/\s+/).filter(Boolean);
+  const first = parts[0]?.[0] ?? "?";
+  const last = parts.length > 1 ? (parts[parts.length - 1]?.[0] ?? "") : "";
+  return (first + last).toUpperCase();
+}
+
+function UserMenu() {
+  const open = useSignal(false);
+  const loggingOut = useSignal(false);
+  const ref = useRef<HTMLDivElement>(null);
+  const u = user.value;
+
+  useEffect(() => {
+    if (!open.value) return;
+    const onDoc = (e: MouseEvent) => {
+      if (ref.current && e.target instanceof Node && !ref.current.contains(e.target)) open.value = false;
+    };
+    const onKey = (e: KeyboardEvent) => {
+      if (e.key === "Escape") open.value = false;
+    };
+    document.addEventListener("mousedown", onDoc);
+    document.addEventListener("keydown", onKey);
+    return () => {
+      document.removeEventListener("mousedown", onDoc);
+      document.removeEventListener("keydown", onKey);
+    };
+  }, [open.value]);
+
+  if (!u) return null;
+  return (
+    <div class="user-menu" ref={ref}>
+      <button
+        type="button"
+        class="user-menu-trigger"
+        aria-expanded={open.value}
+        aria-controls="user-menu-panel"
+        data-testid="user-menu"
+        onClick={() => {
+          open.value = !open.value;
+        }}
+      >
+        <span class="avatar" aria-hidden="true">
+          {initials(u.name || u.email)}
+        </span>
+        <span class="user-menu-name">{u.name || u.email}</span>
+        <IconChevronDown />
+      </button>
+      {open.value && (
+        <div class="user-menu-panel" id="user-menu-panel">
+          <div class="user-menu-who">
+            <div class="user-menu-fullname">{u.name}</div>
+            <div class="muted small">{u.email}</div>
+            <div class="small">{roleLabel(u.role)}</div>
+          </div>
+          <Link
+            href="/account"
+            class="user-menu-item"
+            onClick={() => {
+              open.value = false;
+            }}
+          >
+            Change password
+          </Link>
+          <button
+            type="button"
+            class="user-menu-item"
+            disabled={loggingOut.value}
+            onClick={async () => {
+              loggingOut.value = true;
+              await logout();
+            }}
+          >
+            {loggingOut.value ? "Logging out…" : "Log out"}
+          </button>
+        </div>
+      )}
+    </div>
+  );
+}
+
+function Topbar() {
+  const t = currentTenant.value;
+  return (
+    <header class="topbar">
+      <div class="topbar-context">
+        {isOperator.value ? (
+          <>
+            <span class="topbar-tenant" data-testid="tenant-name">
+              Platform operations
+            </span>
+            <Badge tone="brand">Operator</Badge>
+          </>
+        ) : t ? (
+          <>
+            <span class="topbar-tenant" data-testid="tenant-name">
+              {t.name}
+            </span>
+            <Badge tone="brand" data-testid="plan-badge">
+              {planLabel(t.planTier)}
+            </Badge>
+            {t.status !== "active" && <Badge tone="warning">{t.status}</Badge>}
+          </>
+        ) : null}
+        {isReadOnly.value && (
+          <Badge
+            tone="neutral"
+            data-testid="read-only-badge"
+            title="Members can view but not change anything"
+          >
+            Read-only
+          </Badge>
+        )}
+      </div>
+      <UserMenu />
+    </header>
+  );
+}
+
+export function AppShell({ children }: { children: ComponentChildren }) {
+  return (
+    <div class="shell">
+      <a href="#main" class="skip-link">
+        Skip to content
+      </a>
+      <Sidebar />
+      <div class="shell-main">
+        <Topbar />
+        <main id="main" class="content" tabIndex={-1}>
+          {children}
+        </main>
+      </div>
+    </div>
+  );
+}

@@ -1,0 +1,282 @@
+import type { ModelTier, PlanTier, QuotaState, ThinkingMode } from "../../worker/lib/pricing";
+
+export type { ModelTier, PlanTier, QuotaState, ThinkingMode };
+
+export type UserRole = "platform_admin" | "tenant_admin" | "tenant_member";
+
+export interface User {
+  id: string;
+  email: string;
+  name: string;
+  role: UserRole;
+  tenantId: string | null;
+}
+
+export interface TenantSummary {
+  id: string;
+  name: string;
+  slug: string;
+  planTier: string;
+  status: string;
+}
+
+export interface Me {
+  user: User;
+  tenant: TenantSummary | null;
+}
+
+export interface LoginResponse {
+  accessToken: string;
+  refreshToken: string;
+  expiresIn: number;
+  user: User;
+}
+
+export interface PageMeta {
+  page: number;
+  limit: number;
+  total: number;
+  totalPages: number;
+}
+
+export interface Page<T> {
+  data: T[];
+  meta: PageMeta;
+}
+
+export interface ListOf<T> {
+  data: T[];
+}
+
+export type TenantStatus = "provisioning" | "active" | "failed" | "suspended";
+
+export interface Tenant {
+  id: string;
+  name: string;
+  slug: string;
+  region: string | null;
+  status: TenantStatus;
+  planTier: PlanTier;
+  overageBillingEnabled: boolean;
+  monthlyTokenQuota: number | null;
+  contractPlatformFeeUsd: number | null;
+  contractIncludedAgents: number | null;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export type StepStatus = "pending" | "running" | "completed" | "failed";
+
+export interface ProvisioningStep {
+  name: string;
+  label?: string;
+  status: StepStatus;
+  error?: string | null;
+}
+
+export interface Provisioning {
+  id: string;
+  status: StepStatus;
+  steps: ProvisioningStep[];
+  attempts?: number;
+}
+
+export interface CreateTenantInput {
+  name: string;
+  slug: string;
+  planTier: PlanTier;
+  adminEmail: string;
+  adminName: string;
+  region?: string;
+  monthlyTokenQuota?: number;
+}
+
+export interface CreateTenantResponse {
+  tenant: Tenant;
+  provisioning: Provisioning;
+  admin: { email: string; oneTimePassword: string };
+}
+
+export interface TenantDetail {
+  tenant: Tenant;
+  agentCount: number;
+  provisioning: Provisioning | null;
+}
+
+export interface TenantPatch {
+  planTier?: PlanTier;
+  overageBillingEnabled?: boolean;
+  monthlyTokenQuota?: number;
+  status?: "active" | "suspended";
+}
+
+export interface AdminStats {
+  tenants: number;
+  agents: number;
+  activeTenants: number;
+  provisioningFailed: number;
+}
+
+export interface PlanInfo {
+  tier: PlanTier;
+  label: string;
+  platformFeeUsd: number;
+  includedAgents: number;
+  maxAgents: number | null;
+  models: ModelTier[];
+  thinkingModes: ThinkingMode[];
+  overageEligible: boolean;
+  auditRetentionDays: number;
+  privateSkills: number | null;
+  customContract: boolean;
+}
+
+export interface PlansResponse {
+  data: PlanInfo[];
+  agentFeesUsd: Record<ModelTier, number>;
+  highThinkingSurchargeUsd: number;
+}
+
+export type AgentStatus = "active" | "paused" | "stopped";
+
+export interface AgentRuntime {
+  status: string;
+  restarts: number;
+  lastError?: string | null;
+  connectedAt?: string | null;
+}
+
+export interface Agent {
+  id: string;
+  tenantId: string;
+  name: string;
+  role: string | null;
+  modelTier: ModelTier;
+  thinkingMode: ThinkingMode;
+  status: AgentStatus;
+  included: boolean;
+  costPerMonth: number;
+  monthlyTokensUsed: number;
+  monthlyTokenQuotaOverride: number | null;
+  tokenQuotaResetAt: string | null;
+  quota: number;
+  quotaState: QuotaState;
+  runtime: AgentRuntime;
+  credentialPrefix: string | null;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface TenantStats {
+  agents: { total: number; active: number; paused: number };
+  skillsInstalled: number;
+  members: number;
+  planTier: PlanTier;
+  monthlyTotalUsd: number;
+}
+
+export interface ModelOption {
+  tier: ModelTier;
+  allowed: boolean;
+  reason?: string;
+  feeUsd: number;
+}
+
+export interface ThinkingOption {
+  mode: ThinkingMode;
+  allowed: boolean;
+  reason?: string;
+  surchargeUsd: number;
+}
+
+export interface AgentOptions {
+  planTier: PlanTier;
+  models: ModelOption[];
+  thinkingModes: ThinkingOption[];
+  agentCount: number;
+  maxAgents: number | null;
+  includedAgents: number;
+  canCreate: boolean;
+  limitReason?: string;
+}
+
+export interface PricingPreview {
+  included: boolean;
+  monthlyFeeUsd: number;
+  label: string;
+  currentMonthlyTotalUsd: number;
+  newMonthlyTotalUsd: number;
+}
+
+export interface CreateAgentInput {
+  name: string;
+  role?: string;
+  modelTier: ModelTier;
+  thinkingMode: ThinkingMode;
+  skills?: string[];
+}
+
+export interface CreateAgentResponse {
+  agent: Agent;
+  credential: string;
+}
+
+export type SkillVisibility = "core" | "public" | "private";
+
+export interface Skill {
+  id: string;
+  name: string;
+  displayName: string;
+  description: string;
+  category: string;
+  visibility: SkillVisibility;
+  isCore: boolean;
+  latestVersion: string | null;
+  permissions: string[];
+}
+
+export interface InstalledSkill {
+  agentId: string;
+  skillId: string;
+  name: string;
+  displayName?: string;
+  version: string;
+  isCore: boolean;
+  installedAt: string;
+}
+
+export type MemberRole = "tenant_admin" | "tenant_member";
+
+export interface Member {
+  id: string;
+  email: string;
+  name: string;
+  role: MemberRole;
+  status: string;
+  lastLoginAt: string | null;
+  createdAt: string;
+}
+
+export interface Invite {
+  id: string;
+  email: string;
+  name: string | null;
+  role: MemberRole;
+  expiresAt: string;
+  createdAt: string;
+}
+
+export interface TeamResponse {
+  members: Member[];
+  invites: Invite[];
+}
+
+export interface ApiKey {
+  id: string;
+  name: string;
+  prefix: string;
+  role: MemberRole;
+  createdAt: string;
+  lastUsedAt: string | null;
+  revokedAt: string | null;
+}
