@@ -38,14 +38,19 @@ async function req(method, path, token, body) {
   const headers = { "content-type": "application/json" };
   if (token) headers.authorization = `Bearer ${token}`;
   const t0 = performance.now();
-  const res = await fetch(`${base}${path}`, { method, headers, body: body ? JSON.stringify(body) : undefined });
+  const res = await fetch(`${base}${path}`, {
+    method,
+    headers,
+    body: body ? JSON.stringify(body) : undefined,
+  });
   const text = await res.text();
   const ms = performance.now() - t0;
   if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${text}`);
   return { ms, body: text ? JSON.parse(text) : null };
 }
 
-const login = async (email) => (await req("POST", "/api/auth/login", null, { email, password })).body.accessToken;
+const login = async (email) =>
+  (await req("POST", "/api/auth/login", null, { email, password })).body.accessToken;
 const op = await login("admin@aegis.local");
 // An enterprise tenant has no agent limit, so the write benchmark can create as many as it likes.
 const created = await req("POST", "/api/admin/tenants", op, {
@@ -61,10 +66,18 @@ for (;;) {
   if (p.body.status === "failed") throw new Error("bench tenant provisioning failed");
   await new Promise((r) => setTimeout(r, 100));
 }
-const admin = (await req("POST", "/api/auth/login", null, { email: "admin@bench.local", password: created.body.admin.oneTimePassword })).body
-  .accessToken;
+const admin = (
+  await req("POST", "/api/auth/login", null, {
+    email: "admin@bench.local",
+    password: created.body.admin.oneTimePassword,
+  })
+).body.accessToken;
 for (let i = 0; i < 10; i++) {
-  await req("POST", "/api/dashboard/agents", admin, { name: `Seed ${i}`, modelTier: "sonnet", thinkingMode: "off" });
+  await req("POST", "/api/dashboard/agents", admin, {
+    name: `Seed ${i}`,
+    modelTier: "sonnet",
+    thinkingMode: "off",
+  });
 }
 
 const pct = (sorted, p) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
@@ -82,18 +95,26 @@ const results = {
   "GET /api/dashboard/agents": await measure(READS, () => req("GET", "/api/dashboard/agents", admin)),
   "GET /api/dashboard/stats": await measure(READS, () => req("GET", "/api/dashboard/stats", admin)),
   "POST /api/dashboard/agents": await measure(WRITES, () =>
-    req("POST", "/api/dashboard/agents", admin, { name: `Bench ${w++}`, modelTier: "sonnet", thinkingMode: "off" }),
+    req("POST", "/api/dashboard/agents", admin, {
+      name: `Bench ${w++}`,
+      modelTier: "sonnet",
+      thinkingMode: "off",
+    }),
   ),
 };
 const baseline = results["GET /api/health (baseline)"];
 process.stdout.write(`\nAPI latency against wrangler dev (local workerd), sequential requests\n`);
-process.stdout.write(`${"route".padEnd(34)} ${"n".padStart(5)} ${"P50 ms".padStart(8)} ${"P95 ms".padStart(8)} ${"P50 ×".padStart(7)} ${"P95 ×".padStart(7)}\n`);
+process.stdout.write(
+  `${"route".padEnd(34)} ${"n".padStart(5)} ${"P50 ms".padStart(8)} ${"P95 ms".padStart(8)} ${"P50 ×".padStart(7)} ${"P95 ×".padStart(7)}\n`,
+);
 for (const [name, r] of Object.entries(results)) {
   process.stdout.write(
     `${name.padEnd(34)} ${String(r.n).padStart(5)} ${r.p50.toFixed(2).padStart(8)} ${r.p95.toFixed(2).padStart(8)} ${(r.p50 / baseline.p50).toFixed(2).padStart(7)} ${(r.p95 / baseline.p95).toFixed(2).padStart(7)}\n`,
   );
 }
-process.stdout.write(`(× = ratio to the baseline in the same run; targets: reads P95 < 50 ms, writes P95 < 100 ms)\n`);
+process.stdout.write(
+  `(× = ratio to the baseline in the same run; targets: reads P95 < 50 ms, writes P95 < 100 ms)\n`,
+);
 
 process.kill(-dev.pid, "SIGINT");
 await new Promise((r) => dev.once("exit", r));

@@ -20,10 +20,14 @@ declare module "vitest" {
 function ensureChromium() {
   if (existsSync(CHROMIUM)) return;
   if (process.getuid?.() !== 0) {
-    throw new Error("Chromium is missing. Install it with: sudo apt-get update && sudo apt-get install -y chromium");
+    throw new Error(
+      "Chromium is missing. Install it with: sudo apt-get update && sudo apt-get install -y chromium",
+    );
   }
   process.stdout.write("[e2e] installing Chromium (apt-get install -y chromium)…\n");
-  execFileSync("sh", ["-c", "apt-get update -qq && apt-get install -y -qq chromium >/dev/null"], { stdio: "inherit" });
+  execFileSync("sh", ["-c", "apt-get update -qq && apt-get install -y -qq chromium >/dev/null"], {
+    stdio: "inherit",
+  });
 }
 
 let dev: ChildProcess | undefined;

@@ -28,7 +28,11 @@ describe("happy path (S4-05)", () => {
   it("the operator provisions a tenant in the wizard and watches each step complete", async () => {
     await loginAs(page, baseUrl, "admin@aegis.local", password);
     await page.waitForURL(/\/admin\/tenants$/);
-    await page.getByRole("link", { name: "New tenant" }).or(page.getByRole("button", { name: "New tenant" })).first().click();
+    await page
+      .getByRole("link", { name: "New tenant" })
+      .or(page.getByRole("button", { name: "New tenant" }))
+      .first()
+      .click();
     await page.waitForURL(/\/admin\/tenants\/new$/);
 
     await page.getByLabel("Company name").fill("Globex Corporation");
@@ -57,7 +61,9 @@ describe("happy path (S4-05)", () => {
 
     await page.getByTestId("tenant-ready").waitFor({ timeout: 30_000 });
     for (const step of ["tenant_record", "admin_user", "default_config", "tenant_hub", "core_skills"]) {
-      expect(await page.getByTestId(`provisioning-step-${step}`).getAttribute("data-status")).toBe("completed");
+      expect(await page.getByTestId(`provisioning-step-${step}`).getAttribute("data-status")).toBe(
+        "completed",
+      );
     }
     await shot(page, "04-provisioned");
   });
@@ -71,7 +77,11 @@ describe("happy path (S4-05)", () => {
     await page.getByTestId("empty-state").waitFor();
     await shot(page, "05-agents-empty");
 
-    await page.getByRole("link", { name: "New agent" }).or(page.getByRole("button", { name: "New agent" })).first().click();
+    await page
+      .getByRole("link", { name: "New agent" })
+      .or(page.getByRole("button", { name: "New agent" }))
+      .first()
+      .click();
     await page.getByLabel("Name", { exact: true }).fill("Analyst");
     await page.getByLabel("Role").fill("Reads the quarterly numbers");
     await page.getByRole("button", { name: "Next" }).click();
@@ -95,7 +105,11 @@ describe("happy path (S4-05)", () => {
     await credential.waitFor();
     expect(await credential.innerText()).toMatch(/agk_/);
     await shot(page, "08-agent-credential");
-    await page.getByRole("link", { name: "Go to agent" }).or(page.getByRole("button", { name: "Go to agent" })).first().click();
+    await page
+      .getByRole("link", { name: "Go to agent" })
+      .or(page.getByRole("button", { name: "Go to agent" }))
+      .first()
+      .click();
     await page.waitForURL(/\/agents\/agt_/);
   });
 

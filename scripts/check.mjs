@@ -20,7 +20,11 @@ const steps = [
     bin("wrangler"),
     ["types", "--check", "--include-runtime=false", "--env-file", ".dev.vars.example"],
   ],
-  ["wrangler deploy --dry-run", bin("wrangler"), ["deploy", "--dry-run", "--outdir", "node_modules/.cache/aegis-dry-run"]],
+  [
+    "wrangler deploy --dry-run",
+    bin("wrangler"),
+    ["deploy", "--dry-run", "--outdir", "node_modules/.cache/aegis-dry-run"],
+  ],
 ];
 
 if (!existsSync(resolve(root, "dist/client/index.html"))) {

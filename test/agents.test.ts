@@ -1,6 +1,6 @@
 import { eq } from "drizzle-orm";
 import { beforeAll, describe, expect, it, vi } from "vitest";
-import { agents, agentSkills } from "../worker/db/schema";
+import { agentSkills, agents } from "../worker/db/schema";
 import { auditRows, call, callJson, db, operatorToken, provisionTenant, type TenantFixture } from "./helpers";
 
 let op: string;

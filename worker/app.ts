@@ -1,21 +1,21 @@
 import { OpenAPIHono, z } from "@hono/zod-openapi";
-import { HTTPException } from "hono/http-exception";
 import { bodyLimit } from "hono/body-limit";
+import { HTTPException } from "hono/http-exception";
 import { secureHeaders } from "hono/secure-headers";
 import { createDb } from "./db/client";
 import type { AppEnv } from "./env";
 import { agentAuthRoutes } from "./features/agent-auth/routes";
 import { agentRoutes } from "./features/agents/routes";
 import { apiKeyRoutes } from "./features/api-keys/routes";
+import { recordIfCrossTenant } from "./features/audit/cross-tenant";
 import { authenticate, requirePlatformAdmin, tenantScope } from "./features/auth/middleware";
 import { authRoutes } from "./features/auth/routes";
 import { configRoutes } from "./features/config/routes";
 import { skillRoutes } from "./features/skills/routes";
 import { statsRoutes } from "./features/stats/routes";
-import { adminTenantRoutes } from "./features/tenants/routes";
 import { teamRoutes } from "./features/team/routes";
+import { adminTenantRoutes } from "./features/tenants/routes";
 import { AppError, reasonPhrase, ScopedNotFound } from "./lib/errors";
-import { recordIfCrossTenant } from "./features/audit/cross-tenant";
 import { createRouter, jsonResponse } from "./lib/http";
 import { newId } from "./lib/ids";
 

@@ -1,8 +1,8 @@
 import { and, asc, count, eq } from "drizzle-orm";
 import type { Database } from "../../db/client";
-import { agentSkills, agents, tenants } from "../../db/schema";
-import { AppError, ScopedNotFound } from "../../lib/errors";
+import { agentSkills, agents, type tenants } from "../../db/schema";
 import { sha256Hex, timingSafeEqual } from "../../lib/crypto";
+import { AppError, ScopedNotFound } from "../../lib/errors";
 import { newId, randomToken } from "../../lib/ids";
 import {
   AGENT_FEE_USD,
@@ -22,9 +22,9 @@ import {
   THINKING_MODES,
   type ThinkingMode,
 } from "../../lib/pricing";
-import { getTenantRow } from "../tenants/service";
 import { CORE_SKILL_IDS } from "../skills/catalog";
 import { resolveSkillsForInstall } from "../skills/service";
+import { getTenantRow } from "../tenants/service";
 
 type AgentRow = typeof agents.$inferSelect;
 type TenantRow = typeof tenants.$inferSelect;

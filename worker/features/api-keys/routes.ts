@@ -1,9 +1,8 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { actorOf } from "../auth/principal";
-import { requireTenantAdmin } from "../auth/middleware";
-import { audit } from "../audit/record";
 import { createRouter, errorResponses, IdParam, jsonBody, jsonResponse } from "../../lib/http";
-import { TENANT_ROLES } from "../auth/principal";
+import { audit } from "../audit/record";
+import { requireTenantAdmin } from "../auth/middleware";
+import { actorOf, TENANT_ROLES } from "../auth/principal";
 import { createApiKey, listApiKeys, revokeApiKey } from "./service";
 
 const ApiKeySchema = z

@@ -1,8 +1,8 @@
 import { and, desc, eq, isNull } from "drizzle-orm";
 import type { Database } from "../../db/client";
 import { apiKeys } from "../../db/schema";
-import { ScopedNotFound } from "../../lib/errors";
 import { sha256Hex } from "../../lib/crypto";
+import { ScopedNotFound } from "../../lib/errors";
 import { newId, randomToken } from "../../lib/ids";
 import type { Principal, TenantRole } from "../auth/principal";
 

@@ -3,7 +3,7 @@ import type { MiddlewareHandler } from "hono";
 import { getCookie } from "hono/cookie";
 import { tenants } from "../../db/schema";
 import type { AppEnv } from "../../env";
-import { AppError, forbidden, notFound, unauthenticated, validationFailed } from "../../lib/errors";
+import { type AppError, forbidden, notFound, unauthenticated, validationFailed } from "../../lib/errors";
 import { isMutation } from "../../lib/http";
 import { resolveApiKey } from "../api-keys/service";
 import { audit } from "../audit/record";

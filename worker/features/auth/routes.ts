@@ -1,12 +1,13 @@
 import { createRoute, z } from "@hono/zod-openapi";
+import { eq } from "drizzle-orm";
 import type { Context } from "hono";
 import { deleteCookie, getCookie, setCookie } from "hono/cookie";
-import { eq } from "drizzle-orm";
 import { tenants, users } from "../../db/schema";
 import type { AppEnv } from "../../env";
 import { AppError, notFound, unauthenticated } from "../../lib/errors";
 import { clientIp, createRouter, errorResponses, jsonBody, jsonResponse } from "../../lib/http";
 import { audit } from "../audit/record";
+import { acceptInvite } from "../team/service";
 import { authenticate, REFRESH_COOKIE, SESSION_COOKIE } from "./middleware";
 import { USER_ROLES } from "./principal";
 import {
@@ -24,7 +25,6 @@ import {
   startSession,
   type TokenPair,
 } from "./service";
-import { acceptInvite } from "../team/service";
 import { ACCESS_TOKEN_TTL_SECONDS, REFRESH_TOKEN_TTL_SECONDS } from "./tokens";
 
 export const PasswordSchema = z.string().min(12, "Must be at least 12 characters").max(256);

@@ -1,10 +1,9 @@
 import { and, eq, gte, isNull, sql } from "drizzle-orm";
 import type { Database } from "../../db/client";
-import { refreshTokens, sessions, tenants, users } from "../../db/schema";
-import { AppError } from "../../lib/errors";
+import { loginFailures, refreshTokens, sessions, tenants, users } from "../../db/schema";
 import { DUMMY_PASSWORD_HASH, hashPassword, sha256Hex, verifyPassword } from "../../lib/crypto";
+import { AppError } from "../../lib/errors";
 import { newId, randomToken } from "../../lib/ids";
-import { loginFailures } from "../../db/schema";
 import type { UserRole } from "./principal";
 import { ACCESS_TOKEN_TTL_SECONDS, REFRESH_TOKEN_TTL_SECONDS, signAccessToken } from "./tokens";
 

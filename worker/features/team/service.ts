@@ -1,8 +1,8 @@
 import { and, desc, eq, gt, isNull } from "drizzle-orm";
 import type { Database } from "../../db/client";
 import { invites, sessions, users } from "../../db/schema";
-import { AppError, notFound, ScopedNotFound } from "../../lib/errors";
 import { hashPassword, sha256Hex } from "../../lib/crypto";
+import { AppError, notFound, ScopedNotFound } from "../../lib/errors";
 import { newId, randomToken } from "../../lib/ids";
 import type { TenantRole, UserRole } from "../auth/principal";
 

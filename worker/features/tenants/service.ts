@@ -1,8 +1,8 @@
 import { and, count, desc, eq, inArray, isNull, like, ne, or, type SQL } from "drizzle-orm";
 import type { Database } from "../../db/client";
 import { agents, provisioningJobs, sessions, tenants, users } from "../../db/schema";
-import { AppError, notFound } from "../../lib/errors";
 import { hashPassword } from "../../lib/crypto";
+import { AppError, notFound } from "../../lib/errors";
 import { newId, randomToken } from "../../lib/ids";
 import { DEFAULT_MONTHLY_TOKEN_QUOTA, PLANS, type PlanTier } from "../../lib/pricing";
 import { initialSteps, latestJob, provisionMessage, publicJob } from "./provisioning";
