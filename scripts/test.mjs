@@ -4,6 +4,7 @@
 import { spawn } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, rmSync } from "node:fs";
 import { resolve } from "node:path";
+import { run } from "./lib/proc.mjs";
 
 const root = resolve(import.meta.dirname, "..");
 const out = resolve(root, "node_modules/.cache/aegis-test");
@@ -40,6 +41,10 @@ function runSuite(suite) {
     });
   });
 }
+
+// The Worker's static assets (and so the vitest pool and `npm run dev`) need the built UI.
+process.stdout.write("== building the web UI ==\n");
+await run(resolve(root, "node_modules/.bin/vite"), ["build", "--logLevel", "warn"], { cwd: root });
 
 let passed = 0;
 let failed = 0;
