@@ -43,6 +43,12 @@ describe("happy path (S4-05)", () => {
     await expect.poll(() => page.getByTestId("plan-cards").isVisible()).toBe(true);
     await expect.poll(() => page.getByTestId("plan-card-growth").innerText()).toContain("$299");
     await page.getByLabel("Growth").check();
+    await expect
+      .poll(() => page.getByTestId("plan-card-growth").getAttribute("class"))
+      .toContain("radio-card-checked");
+    expect(await page.getByTestId("plan-card-starter").getAttribute("class")).not.toContain(
+      "radio-card-checked",
+    );
     await shot(page, "02-wizard-plan");
     await page.getByRole("button", { name: "Next" }).click();
 
