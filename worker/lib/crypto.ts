@@ -59,10 +59,21 @@ export async function hashPassword(password: string, iterations = PBKDF2_ITERATI
   return `pbkdf2-sha256$${iterations}$${toBase64(salt)}$${toBase64(hash)}`;
 }
 
+/** False for a wrong password and for a stored value that is not a hash we could have written. */
 export async function verifyPassword(password: string, stored: string): Promise<boolean> {
-  const [scheme, iter, salt, hash] = stored.split("$");
-  if (scheme !== "pbkdf2-sha256" || !iter || !salt || !hash) return false;
-  const derived = await pbkdf2(password, fromBase64(salt), Number(iter));
+  const [scheme, iter, salt, hash, extra] = stored.split("$");
+  if (scheme !== "pbkdf2-sha256" || !iter || !salt || !hash || extra !== undefined) return false;
+  if (!/^\d{1,6}$/.test(iter)) return false;
+  const iterations = Number(iter);
+  if (iterations < 1 || iterations > PBKDF2_ITERATIONS) return false;
+  let saltBytes: Uint8Array;
+  try {
+    saltBytes = fromBase64(salt);
+    fromBase64(hash);
+  } catch {
+    return false;
+  }
+  const derived = await pbkdf2(password, saltBytes, iterations);
   return timingSafeEqual(toBase64(derived), hash);
 }
 
