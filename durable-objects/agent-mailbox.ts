@@ -1,31 +1,750 @@
 import { DurableObject } from "cloudflare:workers";
+import { defaultTenantConfig, tenantConfigSchema } from "../worker/features/config/schema";
+import { issuesToDetails } from "../worker/lib/errors";
+import { newId } from "../worker/lib/ids";
+import {
+  agentFrameSchema,
+  type DeliveryState,
+  type MessageType,
+  type PlatformFrame,
+  type RejectReason,
+  sendInputSchema,
+} from "./protocol";
+import type { HubEvent } from "./tenant-hub";
+
+/** Frames larger than this are refused before parsing (a 64 KiB payload plus its envelope fits). */
+const MAX_FRAME_BYTES = 80 * 1024;
+/** Per-socket token bucket: a burst of this many frames, refilled at RATE_PER_SECOND. */
+const BURST = 600;
+const RATE_PER_SECOND = 300;
+const DEFAULT_MAX_HOPS = 16;
+const DEFAULT_MAX_REPEATS = 4;
+const DEFAULT_TTL_SECONDS = 24 * 3600;
+const HUB_BATCH = 200;
+
+type Status = "active" | "paused" | "deleted";
+
+type Meta = {
+  agent_id: string;
+  tenant_id: string;
+  status: Status;
+  allowlist_version: number;
+  config_version: number;
+  config_json: string | null;
+  applied_version: number | null;
+  applied_at: string | null;
+  max_hops: number;
+  max_repeats: number;
+  default_ttl: number;
+  connected_at: string | null;
+};
+
+interface SocketAttachment {
+  agentId: string;
+  connectedAt: string;
+  tokens: number;
+  refilledAt: number;
+}
+
+export interface DeliveryRequest {
+  id: string;
+  from: string;
+  to: string;
+  type: MessageType;
+  payload: unknown;
+  correlationId: string;
+  hop: number;
+  sentAt: string;
+  expiresAt: string;
+  ttlSeconds: number;
+}
+
+export type SendResult =
+  | { ok: true; id: string; status: DeliveryState; reason?: RejectReason; correlationId: string }
+  | {
+      ok: false;
+      code: "invalid_message" | "agent_unavailable";
+      message: string;
+      details?: Record<string, string[]>;
+    };
+
+export interface MailboxIdentity {
+  agentId: string;
+  tenantId: string;
+}
+
+export interface MailboxDescription {
+  bound: boolean;
+  status: Status | null;
+  connected: boolean;
+  connectedAt: string | null;
+  allowlistVersion: number;
+  configVersion: number;
+  appliedVersion: number | null;
+  appliedAt: string | null;
+  pending: number;
+}
+
+export function mailboxName(tenantId: string, agentId: string): string {
+  return `${tenantId}:${agentId}`;
+}
 
 /**
- * One per agent: its hibernatable WebSocket and its inbox. The messaging issue builds delivery,
- * acks, redelivery and allowlist enforcement here; the class exists now so the binding and the
- * storage migration are in place from the first deploy.
+ * One per agent: its hibernatable WebSocket, its inbox with per-message delivery state, and the
+ * allowlist copy (pushed by TenantHub) it enforces for messages it sends and receives.
+ * Storage is the truth; fields on `this` are caches that survive nothing.
  */
 export class AgentMailbox extends DurableObject<Env> {
+  private flushing: Promise<void> | null = null;
+
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     ctx.blockConcurrencyWhile(async () => {
-      this.ctx.storage.sql.exec(`CREATE TABLE IF NOT EXISTS meta (
-        id INTEGER PRIMARY KEY CHECK (id = 1), agent_id TEXT NOT NULL, tenant_id TEXT NOT NULL)`);
+      const sql = this.ctx.storage.sql;
+      sql.exec(`CREATE TABLE IF NOT EXISTS mailbox_meta (
+        id INTEGER PRIMARY KEY CHECK (id = 1), agent_id TEXT NOT NULL, tenant_id TEXT NOT NULL,
+        status TEXT NOT NULL DEFAULT 'active', allowlist_version INTEGER NOT NULL DEFAULT 0,
+        config_version INTEGER NOT NULL DEFAULT 0, config_json TEXT, applied_version INTEGER, applied_at TEXT,
+        max_hops INTEGER NOT NULL DEFAULT ${DEFAULT_MAX_HOPS}, max_repeats INTEGER NOT NULL DEFAULT ${DEFAULT_MAX_REPEATS},
+        default_ttl INTEGER NOT NULL DEFAULT ${DEFAULT_TTL_SECONDS}, connected_at TEXT)`);
+      sql.exec("CREATE TABLE IF NOT EXISTS allow_out (agent TEXT PRIMARY KEY)");
+      sql.exec("CREATE TABLE IF NOT EXISTS allow_in (agent TEXT PRIMARY KEY)");
+      sql.exec(`CREATE TABLE IF NOT EXISTS inbox (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL UNIQUE, from_agent TEXT NOT NULL, type TEXT NOT NULL,
+        payload TEXT NOT NULL, correlation_id TEXT NOT NULL, hop INTEGER NOT NULL, status TEXT NOT NULL,
+        sent_at TEXT NOT NULL, expires_at TEXT NOT NULL, delivered_at TEXT, acked_at TEXT)`);
+      sql.exec("CREATE INDEX IF NOT EXISTS inbox_pending ON inbox (status, seq)");
+      sql.exec("CREATE INDEX IF NOT EXISTS inbox_correlation ON inbox (correlation_id)");
+      sql.exec(`CREATE TABLE IF NOT EXISTS chains (correlation_id TEXT NOT NULL, to_agent TEXT NOT NULL, type TEXT NOT NULL,
+        count INTEGER NOT NULL, PRIMARY KEY (correlation_id, to_agent, type))`);
+      sql.exec(
+        "CREATE TABLE IF NOT EXISTS hub_outbox (seq INTEGER PRIMARY KEY AUTOINCREMENT, event TEXT NOT NULL)",
+      );
     });
   }
 
-  async bind(agentId: string, tenantId: string): Promise<{ ok: true } | { ok: false; code: string }> {
-    const row = this.ctx.storage.sql
-      .exec<{ agent_id: string; tenant_id: string }>("SELECT agent_id, tenant_id FROM meta WHERE id = 1")
-      .toArray()[0];
-    if (row && (row.agent_id !== agentId || row.tenant_id !== tenantId))
-      return { ok: false, code: "agent_mismatch" };
-    if (!row)
+  // ---- identity, allowlist and config (RPC from the Worker and TenantHub) ----
+
+  private meta(): Meta | null {
+    return this.ctx.storage.sql.exec<Meta>("SELECT * FROM mailbox_meta WHERE id = 1").toArray()[0] ?? null;
+  }
+
+  /** Binds this object to its agent on first use; refuses to be rebound to another identity. */
+  private bind(who: MailboxIdentity): Meta | null {
+    const meta = this.meta();
+    if (meta) return meta.agent_id === who.agentId && meta.tenant_id === who.tenantId ? meta : null;
+    this.ctx.storage.sql.exec(
+      "INSERT INTO mailbox_meta (id, agent_id, tenant_id) VALUES (1, ?, ?)",
+      who.agentId,
+      who.tenantId,
+    );
+    return this.meta();
+  }
+
+  async applyAllowlist(
+    who: MailboxIdentity,
+    version: number,
+    outgoing: string[],
+    incoming: string[],
+  ): Promise<{ ok: true; version: number } | { ok: false; code: string }> {
+    const meta = this.bind(who);
+    if (!meta) return { ok: false, code: "identity_mismatch" };
+    if (version <= meta.allowlist_version) return { ok: true, version: meta.allowlist_version };
+    this.ctx.storage.transactionSync(() => {
+      const sql = this.ctx.storage.sql;
+      sql.exec("DELETE FROM allow_out");
+      sql.exec("DELETE FROM allow_in");
+      for (const a of new Set(outgoing)) sql.exec("INSERT INTO allow_out (agent) VALUES (?)", a);
+      for (const a of new Set(incoming)) sql.exec("INSERT INTO allow_in (agent) VALUES (?)", a);
+      sql.exec("UPDATE mailbox_meta SET allowlist_version = ? WHERE id = 1", version);
+    });
+    return { ok: true, version };
+  }
+
+  /** Stores the tenant config version and pushes it to the agent if it is connected. */
+  async pushConfig(
+    who: MailboxIdentity,
+    version: number,
+    config: unknown,
+  ): Promise<{ ok: true; connected: boolean } | { ok: false; code: string }> {
+    const meta = this.bind(who);
+    if (!meta) return { ok: false, code: "identity_mismatch" };
+    if (version > meta.config_version) {
+      const messaging = readMessagingLimits(config);
       this.ctx.storage.sql.exec(
-        "INSERT INTO meta (id, agent_id, tenant_id) VALUES (1, ?, ?)",
-        agentId,
-        tenantId,
+        "UPDATE mailbox_meta SET config_version = ?, config_json = ?, max_hops = ?, max_repeats = ?, default_ttl = ? WHERE id = 1",
+        version,
+        JSON.stringify(config),
+        messaging.maxHops,
+        messaging.maxRepeats,
+        messaging.defaultTtl,
       );
+    }
+    const sockets = this.ctx.getWebSockets();
+    const current = this.meta();
+    if (current && current.config_version === version) {
+      for (const ws of sockets) this.sendFrame(ws, { op: "config", version, config });
+    }
+    return { ok: true, connected: sockets.length > 0 };
+  }
+
+  async setStatus(who: MailboxIdentity, status: Status): Promise<{ ok: boolean }> {
+    const meta = this.bind(who);
+    if (!meta) return { ok: false };
+    this.ctx.storage.sql.exec("UPDATE mailbox_meta SET status = ? WHERE id = 1", status);
+    if (status !== "active") {
+      for (const ws of this.ctx.getWebSockets())
+        ws.close(4003, status === "paused" ? "agent paused" : "agent deleted");
+    }
     return { ok: true };
   }
+
+  /** Closes the agent's socket so its runtime reconnects (and re-reads config) — the platform half of a restart. */
+  async restart(who: MailboxIdentity): Promise<{ ok: boolean; wasConnected: boolean }> {
+    const meta = this.bind(who);
+    if (!meta) return { ok: false, wasConnected: false };
+    const sockets = this.ctx.getWebSockets();
+    for (const ws of sockets) ws.close(4001, "restart requested");
+    return { ok: true, wasConnected: sockets.length > 0 };
+  }
+
+  async describe(): Promise<MailboxDescription> {
+    const meta = this.meta();
+    const pending =
+      this.ctx.storage.sql
+        .exec<{ n: number }>("SELECT COUNT(*) AS n FROM inbox WHERE status IN ('queued', 'delivered')")
+        .toArray()[0]?.n ?? 0;
+    const connected = this.ctx.getWebSockets().length > 0;
+    return {
+      bound: !!meta,
+      status: meta?.status ?? null,
+      connected,
+      connectedAt: connected ? (meta?.connected_at ?? null) : null,
+      allowlistVersion: meta?.allowlist_version ?? 0,
+      configVersion: meta?.config_version ?? 0,
+      appliedVersion: meta?.applied_version ?? null,
+      appliedAt: meta?.applied_at ?? null,
+      pending,
+    };
+  }
+
+  // ---- sending ----
+
+  /** The sender's half: validate, loop guard, allowlist, then hand to the recipient's mailbox. */
+  async send(who: MailboxIdentity, raw: unknown): Promise<SendResult> {
+    const meta = this.bind(who);
+    if (!meta || meta.status !== "active") {
+      return { ok: false, code: "agent_unavailable", message: "This agent is paused or deleted" };
+    }
+    const parsed = sendInputSchema.safeParse(raw);
+    if (!parsed.success) {
+      return {
+        ok: false,
+        code: "invalid_message",
+        message: "The message does not match its schema",
+        details: issuesToDetails(parsed.error.issues),
+      };
+    }
+    const input = parsed.data;
+    const sql = this.ctx.storage.sql;
+    const id = newId("msg");
+    const sentAt = new Date().toISOString();
+    const correlationId = input.correlationId ?? id;
+    const parentHop =
+      sql
+        .exec<{ hop: number | null }>(
+          "SELECT MAX(hop) AS hop FROM inbox WHERE correlation_id = ? OR id = ?",
+          correlationId,
+          correlationId,
+        )
+        .toArray()[0]?.hop ?? 0;
+    const hop = parentHop + 1;
+    const ttlSeconds = input.ttlSeconds ?? meta.default_ttl;
+    const request: DeliveryRequest = {
+      id,
+      from: meta.agent_id,
+      to: input.to,
+      type: input.type,
+      payload: input.payload,
+      correlationId,
+      hop,
+      sentAt,
+      ttlSeconds,
+      expiresAt: new Date(Date.parse(sentAt) + ttlSeconds * 1000).toISOString(),
+    };
+
+    let status: DeliveryState;
+    let reason: RejectReason | undefined;
+    const repeats =
+      sql
+        .exec<{ count: number }>(
+          "SELECT count FROM chains WHERE correlation_id = ? AND to_agent = ? AND type = ?",
+          correlationId,
+          input.to,
+          input.type,
+        )
+        .toArray()[0]?.count ?? 0;
+    const allowed =
+      input.to !== meta.agent_id &&
+      sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM allow_out WHERE agent = ?", input.to).toArray()[0]
+        ?.n === 1;
+
+    if (hop > meta.max_hops || repeats >= meta.max_repeats) {
+      status = "rejected";
+      reason = "loop_detected";
+    } else if (!allowed) {
+      status = "rejected";
+      reason = "not_allowed";
+    } else {
+      sql.exec(
+        `INSERT INTO chains (correlation_id, to_agent, type, count) VALUES (?, ?, ?, 1)
+         ON CONFLICT (correlation_id, to_agent, type) DO UPDATE SET count = count + 1`,
+        correlationId,
+        input.to,
+        input.type,
+      );
+      const outcome = await this.handOff(meta.tenant_id, request);
+      status = outcome.status;
+      reason = outcome.reason;
+    }
+    this.queueHubEvent({ kind: "message", message: { ...request, status, reason: reason ?? null } });
+    return { ok: true, id, status, correlationId, ...(reason ? { reason } : {}) };
+  }
+
+  private async handOff(
+    tenantId: string,
+    request: DeliveryRequest,
+  ): Promise<{ status: DeliveryState; reason?: RejectReason }> {
+    const ns = this.env.AGENT_MAILBOX;
+    const stub = ns.get(ns.idFromName(mailboxName(tenantId, request.to)));
+    for (let attempt = 0; attempt < 3; attempt++) {
+      try {
+        return await stub.deliver({ agentId: request.to, tenantId }, request);
+      } catch (err) {
+        if (attempt === 2) {
+          console.error("delivery failed", { id: request.id, error: String(err) });
+          return { status: "failed" };
+        }
+      }
+    }
+    return { status: "failed" };
+  }
+
+  // ---- receiving ----
+
+  /** The recipient's half: its own allowlist copy decides; then the message is stored and pushed. */
+  async deliver(
+    who: MailboxIdentity,
+    msg: DeliveryRequest,
+  ): Promise<{ status: DeliveryState; reason?: RejectReason }> {
+    const meta = this.meta();
+    // An unbound mailbox (unknown agent, or one of another tenant) has no allowlist: the same
+    // rejection as a forbidden link, so nothing reveals whether the agent exists.
+    if (
+      !meta ||
+      meta.agent_id !== who.agentId ||
+      meta.tenant_id !== who.tenantId ||
+      meta.status === "deleted"
+    ) {
+      return { status: "rejected", reason: "not_allowed" };
+    }
+    const allowed =
+      this.ctx.storage.sql
+        .exec<{ n: number }>("SELECT COUNT(*) AS n FROM allow_in WHERE agent = ?", msg.from)
+        .toArray()[0]?.n === 1;
+    if (!allowed) return { status: "rejected", reason: "not_allowed" };
+
+    const sql = this.ctx.storage.sql;
+    const inserted = sql.exec(
+      `INSERT INTO inbox (id, from_agent, type, payload, correlation_id, hop, status, sent_at, expires_at)
+       VALUES (?, ?, ?, ?, ?, ?, 'queued', ?, ?) ON CONFLICT (id) DO NOTHING`,
+      msg.id,
+      msg.from,
+      msg.type,
+      JSON.stringify(msg.payload ?? null),
+      msg.correlationId,
+      msg.hop,
+      msg.sentAt,
+      msg.expiresAt,
+    ).rowsWritten;
+    if (inserted === 0) {
+      const existing = sql
+        .exec<{ status: DeliveryState }>("SELECT status FROM inbox WHERE id = ?", msg.id)
+        .toArray()[0];
+      return { status: existing?.status ?? "queued" };
+    }
+    await this.scheduleAlarm();
+    const sockets = this.ctx.getWebSockets();
+    if (sockets.length === 0 || meta.status !== "active") return { status: "queued" };
+    for (const ws of sockets) this.pushMessage(ws, msg);
+    sql.exec(
+      "UPDATE inbox SET status = 'delivered', delivered_at = ? WHERE id = ?",
+      new Date().toISOString(),
+      msg.id,
+    );
+    return { status: "delivered" };
+  }
+
+  private pushMessage(
+    ws: WebSocket,
+    m: Pick<DeliveryRequest, "id" | "from" | "type" | "payload" | "correlationId" | "sentAt" | "hop">,
+  ) {
+    this.sendFrame(ws, {
+      op: "message",
+      id: m.id,
+      from: m.from,
+      type: m.type,
+      payload: m.payload,
+      correlationId: m.correlationId,
+      sentAt: m.sentAt,
+      hop: m.hop,
+    });
+  }
+
+  private ack(id: string): boolean {
+    const sql = this.ctx.storage.sql;
+    const row = sql
+      .exec<{ status: string; from_agent: string; type: MessageType }>(
+        "SELECT status, from_agent, type FROM inbox WHERE id = ?",
+        id,
+      )
+      .toArray()[0];
+    if (!row) return false;
+    if (row.status === "acknowledged") return true;
+    if (row.status !== "queued" && row.status !== "delivered") return false;
+    const at = new Date().toISOString();
+    sql.exec("UPDATE inbox SET status = 'acknowledged', acked_at = ? WHERE id = ?", at, id);
+    const meta = this.meta();
+    if (meta) {
+      this.queueHubEvent({
+        kind: "status",
+        id,
+        from: row.from_agent,
+        to: meta.agent_id,
+        type: row.type,
+        status: "acknowledged",
+        at,
+      });
+    }
+    return true;
+  }
+
+  // ---- the agent's socket ----
+
+  override async fetch(request: Request): Promise<Response> {
+    if (request.headers.get("upgrade")?.toLowerCase() !== "websocket") {
+      return new Response("expected a WebSocket upgrade", { status: 426 });
+    }
+    const agentId = request.headers.get("x-aegis-agent");
+    const tenantId = request.headers.get("x-aegis-tenant");
+    if (!agentId || !tenantId) return new Response("missing identity", { status: 400 });
+    const meta = this.bind({ agentId, tenantId });
+    if (!meta) return new Response("identity mismatch", { status: 403 });
+    if (meta.status !== "active") return new Response("agent is not active", { status: 403 });
+
+    // One live connection per agent: a new one replaces the old.
+    for (const old of this.ctx.getWebSockets()) old.close(4000, "replaced by a newer connection");
+
+    const pair = new WebSocketPair();
+    const [client, server] = [pair[0], pair[1]];
+    const connectedAt = new Date().toISOString();
+    const attachment: SocketAttachment = { agentId, connectedAt, tokens: BURST, refilledAt: Date.now() };
+    this.ctx.acceptWebSocket(server);
+    server.serializeAttachment(attachment);
+    this.ctx.storage.sql.exec("UPDATE mailbox_meta SET connected_at = ? WHERE id = 1", connectedAt);
+    this.queueHubEvent({ kind: "presence", agentId, connected: true, at: connectedAt });
+
+    if (meta.config_json && meta.config_version > 0) {
+      this.sendFrame(server, {
+        op: "config",
+        version: meta.config_version,
+        config: JSON.parse(meta.config_json),
+      });
+    }
+    this.redeliver(server);
+    return new Response(null, { status: 101, webSocket: client });
+  }
+
+  /** Everything not yet acknowledged, in the order it arrived; expired messages are not sent. */
+  private redeliver(ws: WebSocket) {
+    const sql = this.ctx.storage.sql;
+    const now = new Date().toISOString();
+    const meta = this.meta();
+    const rows = sql
+      .exec<{
+        id: string;
+        from_agent: string;
+        type: MessageType;
+        payload: string;
+        correlation_id: string;
+        sent_at: string;
+        hop: number;
+        status: string;
+      }>(
+        "SELECT id, from_agent, type, payload, correlation_id, sent_at, hop, status FROM inbox WHERE status IN ('queued', 'delivered') AND expires_at > ? ORDER BY seq",
+        now,
+      )
+      .toArray();
+    for (const r of rows) {
+      this.pushMessage(ws, {
+        id: r.id,
+        from: r.from_agent,
+        type: r.type,
+        payload: JSON.parse(r.payload),
+        correlationId: r.correlation_id,
+        sentAt: r.sent_at,
+        hop: r.hop,
+      });
+      if (r.status === "queued") {
+        sql.exec("UPDATE inbox SET status = 'delivered', delivered_at = ? WHERE id = ?", now, r.id);
+        if (meta) {
+          this.queueHubEvent({
+            kind: "status",
+            id: r.id,
+            from: r.from_agent,
+            to: meta.agent_id,
+            type: r.type,
+            status: "delivered",
+            at: now,
+          });
+        }
+      }
+    }
+  }
+
+  override async webSocketMessage(ws: WebSocket, data: string | ArrayBuffer): Promise<void> {
+    const meta = this.meta();
+    if (!meta) return ws.close(1011, "mailbox not bound");
+    if (!this.takeToken(ws)) {
+      return this.sendFrame(ws, { op: "error", code: "rate_limited", message: "Too many frames; slow down" });
+    }
+    const size = typeof data === "string" ? data.length : data.byteLength;
+    if (size > MAX_FRAME_BYTES) {
+      return this.sendFrame(ws, {
+        op: "error",
+        code: "frame_too_large",
+        message: `Frames are limited to ${MAX_FRAME_BYTES} bytes`,
+      });
+    }
+    let json: unknown;
+    try {
+      json = JSON.parse(typeof data === "string" ? data : new TextDecoder().decode(data));
+    } catch {
+      return this.sendFrame(ws, { op: "error", code: "invalid_frame", message: "Frames must be JSON" });
+    }
+    const frame = agentFrameSchema.safeParse(json);
+    if (!frame.success) {
+      const clientId = clientIdOf(json);
+      return this.sendFrame(ws, {
+        op: "error",
+        code: "invalid_frame",
+        message: "Unknown or malformed frame",
+        details: issuesToDetails(frame.error.issues),
+        ...(clientId ? { clientId } : {}),
+      });
+    }
+    const f = frame.data;
+    switch (f.op) {
+      case "send": {
+        const { op: _op, clientId, ...input } = f;
+        const result = await this.send({ agentId: meta.agent_id, tenantId: meta.tenant_id }, input);
+        if (!result.ok) {
+          return this.sendFrame(ws, {
+            op: "error",
+            code: result.code,
+            message: result.message,
+            ...(result.details ? { details: result.details } : {}),
+            ...(clientId ? { clientId } : {}),
+          });
+        }
+        return this.sendFrame(ws, {
+          op: "sent",
+          id: result.id,
+          status: result.status,
+          ...(clientId ? { clientId } : {}),
+          ...(result.reason ? { reason: result.reason } : {}),
+        });
+      }
+      case "ack":
+        if (!this.ack(f.id)) {
+          return this.sendFrame(ws, {
+            op: "error",
+            code: "unknown_message",
+            message: `No pending message ${f.id}`,
+          });
+        }
+        return this.sendFrame(ws, { op: "acked", id: f.id });
+      case "config_applied": {
+        if (f.version > meta.config_version) {
+          return this.sendFrame(ws, {
+            op: "error",
+            code: "unknown_version",
+            message: `Config version ${f.version} was never pushed`,
+          });
+        }
+        const at = new Date().toISOString();
+        this.ctx.storage.sql.exec(
+          "UPDATE mailbox_meta SET applied_version = ?, applied_at = ? WHERE id = 1",
+          f.version,
+          at,
+        );
+        this.queueHubEvent({ kind: "config_applied", agentId: meta.agent_id, version: f.version, at });
+        return;
+      }
+      case "ping":
+        return this.sendFrame(ws, { op: "pong", ...(f.t !== undefined ? { t: f.t } : {}) });
+    }
+  }
+
+  override async webSocketClose(ws: WebSocket, code: number): Promise<void> {
+    try {
+      ws.close(code === 1005 || code === 1006 ? 1000 : code, "closing");
+    } catch {
+      // already closed
+    }
+    this.disconnected(ws);
+  }
+
+  override async webSocketError(ws: WebSocket): Promise<void> {
+    try {
+      ws.close(1011, "socket error");
+    } catch {
+      // already closed
+    }
+    this.disconnected(ws);
+  }
+
+  /** Presence goes offline only when no newer socket replaced this one. */
+  private disconnected(ws: WebSocket) {
+    const meta = this.meta();
+    if (!meta) return;
+    const others = this.ctx.getWebSockets().filter((s) => s !== ws && s.readyState === WebSocket.OPEN);
+    if (others.length === 0) {
+      this.queueHubEvent({
+        kind: "presence",
+        agentId: meta.agent_id,
+        connected: false,
+        at: new Date().toISOString(),
+      });
+    }
+  }
+
+  private takeToken(ws: WebSocket): boolean {
+    const a = ws.deserializeAttachment() as SocketAttachment | null;
+    if (!a) return true;
+    const now = Date.now();
+    const tokens = Math.min(BURST, a.tokens + ((now - a.refilledAt) / 1000) * RATE_PER_SECOND);
+    const ok = tokens >= 1;
+    ws.serializeAttachment({ ...a, tokens: ok ? tokens - 1 : tokens, refilledAt: now });
+    return ok;
+  }
+
+  private sendFrame(ws: WebSocket, frame: PlatformFrame) {
+    try {
+      ws.send(JSON.stringify(frame));
+    } catch {
+      // The socket closed under us; the message stays queued/delivered and is redelivered on reconnect.
+    }
+  }
+
+  // ---- expiry and the hub outbox ----
+
+  override async alarm(): Promise<void> {
+    const sql = this.ctx.storage.sql;
+    const meta = this.meta();
+    const now = new Date().toISOString();
+    const expired = sql
+      .exec<{ id: string; from_agent: string; type: MessageType }>(
+        "SELECT id, from_agent, type FROM inbox WHERE status IN ('queued', 'delivered') AND expires_at <= ?",
+        now,
+      )
+      .toArray();
+    for (const e of expired) {
+      sql.exec("UPDATE inbox SET status = 'expired' WHERE id = ?", e.id);
+      if (meta)
+        this.queueHubEvent({
+          kind: "status",
+          id: e.id,
+          from: e.from_agent,
+          to: meta.agent_id,
+          type: e.type,
+          status: "expired",
+          at: now,
+        });
+    }
+    await this.flushHub();
+    await this.scheduleAlarm();
+  }
+
+  private async scheduleAlarm() {
+    const sql = this.ctx.storage.sql;
+    const next = sql
+      .exec<{ at: string | null }>(
+        "SELECT MIN(expires_at) AS at FROM inbox WHERE status IN ('queued', 'delivered')",
+      )
+      .toArray()[0]?.at;
+    const outboxWaiting =
+      (sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM hub_outbox").toArray()[0]?.n ?? 0) > 0;
+    const times = [
+      next ? Date.parse(next) : Number.POSITIVE_INFINITY,
+      outboxWaiting ? Date.now() + 1000 : Number.POSITIVE_INFINITY,
+    ];
+    const at = Math.min(...times);
+    if (Number.isFinite(at)) {
+      const current = await this.ctx.storage.getAlarm();
+      if (current === null || at < current) await this.ctx.storage.setAlarm(at);
+    }
+  }
+
+  /** Hub events are written here first, so a crash between the state change and the hub loses nothing. */
+  private queueHubEvent(event: HubEvent) {
+    this.ctx.storage.sql.exec("INSERT INTO hub_outbox (event) VALUES (?)", JSON.stringify(event));
+    if (!this.flushing) {
+      this.flushing = this.flushHub().finally(() => {
+        this.flushing = null;
+      });
+    }
+  }
+
+  /** Sends the outbox to TenantHub in batches; while a batch is in flight new events gather for the next. */
+  private async flushHub(): Promise<void> {
+    const meta = this.meta();
+    if (!meta) return;
+    const sql = this.ctx.storage.sql;
+    const hub = this.env.TENANT_HUB.get(this.env.TENANT_HUB.idFromName(meta.tenant_id));
+    for (;;) {
+      const rows = sql
+        .exec<{ seq: number; event: string }>(
+          "SELECT seq, event FROM hub_outbox ORDER BY seq LIMIT ?",
+          HUB_BATCH,
+        )
+        .toArray();
+      if (rows.length === 0) return;
+      try {
+        await hub.ingest(
+          meta.tenant_id,
+          rows.map((r) => JSON.parse(r.event) as HubEvent),
+        );
+      } catch (err) {
+        console.error("hub ingest failed; retrying from the alarm", { error: String(err) });
+        await this.scheduleAlarm();
+        return;
+      }
+      const last = rows[rows.length - 1];
+      if (last) sql.exec("DELETE FROM hub_outbox WHERE seq <= ?", last.seq);
+    }
+  }
+}
+
+function clientIdOf(json: unknown): string | undefined {
+  if (json && typeof json === "object" && "clientId" in json && typeof json.clientId === "string") {
+    return json.clientId.slice(0, 80);
+  }
+  return undefined;
+}
+
+function readMessagingLimits(config: unknown): { maxHops: number; maxRepeats: number; defaultTtl: number } {
+  const parsed = tenantConfigSchema.safeParse(config);
+  const m = parsed.success ? parsed.data.messaging : defaultTenantConfig().messaging;
+  return { maxHops: m.maxHops, maxRepeats: m.maxRepeats, defaultTtl: m.defaultTtlSeconds };
 }

@@ -1,4 +1,17 @@
 import { DurableObject } from "cloudflare:workers";
+import type { DeliveryRequest } from "./agent-mailbox";
+import { mailboxName } from "./agent-mailbox";
+import {
+  type AllowlistEdge,
+  type DeliveryState,
+  directedPairs,
+  type FeedEvent,
+  type FeedFilters,
+  type FeedMessage,
+  feedClientFrameSchema,
+  type MessageType,
+  type RejectReason,
+} from "./protocol";
 
 export interface TenantHubInit {
   tenantId: string;
@@ -14,20 +27,137 @@ export type TenantHubState = {
   allowlistVersion: number;
 };
 
+/** What mailboxes report to the hub, in batches, from their durable outbox. */
+export type HubEvent =
+  | { kind: "message"; message: DeliveryRequest & { status: DeliveryState; reason: RejectReason | null } }
+  | {
+      kind: "status";
+      id: string;
+      from: string;
+      to: string;
+      type: MessageType;
+      status: DeliveryState;
+      at: string;
+      reason?: RejectReason;
+    }
+  | { kind: "config_applied"; agentId: string; version: number; at: string }
+  | { kind: "presence"; agentId: string; connected: boolean; at: string };
+
+export interface MessageQuery {
+  agentId?: string;
+  type?: string;
+  status?: string;
+  from?: string;
+  to?: string;
+  q?: string;
+  cursor?: string;
+  limit: number;
+}
+
+export interface AllowlistState {
+  version: number;
+  edges: AllowlistEdge[];
+  updatedAt: string | null;
+  updatedBy: string | null;
+}
+
+const RANK: Record<DeliveryState, number> = {
+  queued: 0,
+  delivered: 1,
+  acknowledged: 2,
+  rejected: 3,
+  expired: 3,
+  failed: 3,
+};
+const PREVIEW = 160;
+/** The hub keeps the timeline for this long; older rows are pruned by the alarm. */
+const LOG_RETENTION_DAYS = 30;
+
+interface FeedAttachment {
+  userId: string;
+  filters: FeedFilters;
+}
+
+type MessageRow = {
+  id: string;
+  from_agent: string;
+  to_agent: string;
+  type: MessageType;
+  status: DeliveryState;
+  reason: RejectReason | null;
+  correlation_id: string | null;
+  hop: number;
+  payload: string | null;
+  payload_preview: string;
+  ttl_seconds: number | null;
+  expires_at: string | null;
+  sent_at: string;
+  updated_at: string;
+};
+
+function toFeedMessage(r: MessageRow): FeedMessage {
+  return {
+    id: r.id,
+    from: r.from_agent,
+    to: r.to_agent,
+    type: r.type,
+    status: r.status,
+    ...(r.reason ? { reason: r.reason } : {}),
+    ...(r.correlation_id ? { correlationId: r.correlation_id } : {}),
+    hop: r.hop,
+    payloadPreview: r.payload_preview,
+    sentAt: r.sent_at,
+    updatedAt: r.updated_at,
+  };
+}
+
+const encodeCursor = (sentAt: string, id: string) => btoa(`${sentAt}|${id}`);
+function decodeCursor(cursor: string): [string, string] | null {
+  try {
+    const [sentAt, id] = atob(cursor).split("|");
+    return sentAt && id ? [sentAt, id] : null;
+  } catch {
+    return null;
+  }
+}
+
 /**
- * One per tenant: the truth for the tenant's allowlist graph and its real-time feed.
- * The messaging issue adds the graph, feed fan-out and the message log on these tables.
+ * One per tenant: the truth for the allowlist graph and its version, the tenant's message log for
+ * the timeline, and the admin real-time feed (hibernatable sockets).
  */
 export class TenantHub extends DurableObject<Env> {
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     ctx.blockConcurrencyWhile(async () => {
-      this.ctx.storage.sql.exec(`CREATE TABLE IF NOT EXISTS meta (
+      const sql = this.ctx.storage.sql;
+      sql.exec(`CREATE TABLE IF NOT EXISTS meta (
         id INTEGER PRIMARY KEY CHECK (id = 1),
         tenant_id TEXT NOT NULL, slug TEXT NOT NULL, plan_tier TEXT NOT NULL,
         initialized_at TEXT NOT NULL, allowlist_version INTEGER NOT NULL DEFAULT 0)`);
+      sql.exec(`CREATE TABLE IF NOT EXISTS allowlist (
+        version INTEGER PRIMARY KEY, edges TEXT NOT NULL, updated_at TEXT NOT NULL, updated_by TEXT)`);
+      sql.exec(`CREATE TABLE IF NOT EXISTS messages (
+        id TEXT PRIMARY KEY, from_agent TEXT NOT NULL, to_agent TEXT NOT NULL, type TEXT NOT NULL,
+        status TEXT NOT NULL, status_rank INTEGER NOT NULL, reason TEXT, correlation_id TEXT, hop INTEGER NOT NULL DEFAULT 0,
+        payload TEXT, payload_preview TEXT NOT NULL DEFAULT '', ttl_seconds INTEGER, expires_at TEXT,
+        sent_at TEXT NOT NULL, updated_at TEXT NOT NULL)`);
+      sql.exec("CREATE INDEX IF NOT EXISTS messages_sent ON messages (sent_at DESC, id DESC)");
+      sql.exec("CREATE INDEX IF NOT EXISTS messages_from ON messages (from_agent, sent_at)");
+      sql.exec("CREATE INDEX IF NOT EXISTS messages_to ON messages (to_agent, sent_at)");
+      sql.exec("CREATE INDEX IF NOT EXISTS messages_correlation ON messages (correlation_id)");
+      sql.exec(`CREATE TABLE IF NOT EXISTS message_events (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT, message_id TEXT NOT NULL, status TEXT NOT NULL, reason TEXT, at TEXT NOT NULL,
+        UNIQUE (message_id, status))`);
+      sql.exec(
+        `CREATE TABLE IF NOT EXISTS config_applied (agent_id TEXT PRIMARY KEY, version INTEGER NOT NULL, at TEXT NOT NULL)`,
+      );
+      sql.exec(
+        `CREATE TABLE IF NOT EXISTS presence (agent_id TEXT PRIMARY KEY, connected INTEGER NOT NULL, at TEXT NOT NULL)`,
+      );
     });
   }
+
+  // ---- tenant ----
 
   /** Idempotent: a second call with the same tenant keeps the first initialisation time. */
   async initialize(
@@ -45,6 +175,7 @@ export class TenantHub extends DurableObject<Env> {
     );
     const state = this.state();
     if (!state) return { ok: false, code: "not_initialized" };
+    await this.ensureAlarm();
     return { ok: true, state };
   }
 
@@ -71,4 +202,518 @@ export class TenantHub extends DurableObject<Env> {
       allowlistVersion: row.allowlist_version,
     };
   }
+
+  // ---- allowlist ----
+
+  async getAllowlist(): Promise<AllowlistState> {
+    const row = this.ctx.storage.sql
+      .exec<{ version: number; edges: string; updated_at: string; updated_by: string | null }>(
+        "SELECT version, edges, updated_at, updated_by FROM allowlist ORDER BY version DESC LIMIT 1",
+      )
+      .toArray()[0];
+    if (!row) return { version: 0, edges: [], updatedAt: null, updatedBy: null };
+    return {
+      version: row.version,
+      edges: JSON.parse(row.edges),
+      updatedAt: row.updated_at,
+      updatedBy: row.updated_by,
+    };
+  }
+
+  /** The directed sets one agent's mailbox needs. */
+  async allowlistFor(agentId: string): Promise<{ version: number; outgoing: string[]; incoming: string[] }> {
+    const current = await this.getAllowlist();
+    return { version: current.version, ...setsFor(agentId, current.edges) };
+  }
+
+  /**
+   * Writes a new version if `expectedVersion` is current, then pushes it to every mailbox whose
+   * sets changed and returns only when each holds it: a revoked link blocks the very next message.
+   */
+  async setAllowlist(input: {
+    tenantId: string;
+    expectedVersion: number;
+    edges: AllowlistEdge[];
+    updatedBy: string | null;
+  }): Promise<
+    | { ok: true; state: AllowlistState; appliedTo: number }
+    | {
+        ok: false;
+        code: "version_conflict";
+        current: { version: number; updatedBy: string | null; updatedAt: string | null };
+      }
+    | { ok: false; code: "push_failed"; failed: string[] }
+  > {
+    const before = await this.getAllowlist();
+    if (before.version !== input.expectedVersion) {
+      return {
+        ok: false,
+        code: "version_conflict",
+        current: { version: before.version, updatedBy: before.updatedBy, updatedAt: before.updatedAt },
+      };
+    }
+    const version = before.version + 1;
+    const at = new Date().toISOString();
+    this.ctx.storage.transactionSync(() => {
+      this.ctx.storage.sql.exec(
+        "INSERT INTO allowlist (version, edges, updated_at, updated_by) VALUES (?, ?, ?, ?)",
+        version,
+        JSON.stringify(input.edges),
+        at,
+        input.updatedBy,
+      );
+      this.ctx.storage.sql.exec("UPDATE meta SET allowlist_version = ? WHERE id = 1", version);
+    });
+    const state: AllowlistState = { version, edges: input.edges, updatedAt: at, updatedBy: input.updatedBy };
+    const pushed = await this.pushAllowlist(input.tenantId, before.edges, state);
+    this.broadcast({ event: "allowlist", version, updatedBy: input.updatedBy, at });
+    if (pushed.failed.length) return { ok: false, code: "push_failed", failed: pushed.failed };
+    return { ok: true, state, appliedTo: pushed.applied };
+  }
+
+  private async pushAllowlist(tenantId: string, previous: AllowlistEdge[], next: AllowlistState) {
+    const agents = new Set<string>();
+    for (const e of [...previous, ...next.edges]) {
+      agents.add(e.from);
+      agents.add(e.to);
+    }
+    const ns = this.env.AGENT_MAILBOX;
+    const failed: string[] = [];
+    let applied = 0;
+    await Promise.all(
+      [...agents].map(async (agentId) => {
+        const before = setsFor(agentId, previous);
+        const after = setsFor(agentId, next.edges);
+        if (sameSets(before, after)) return;
+        const stub = ns.get(ns.idFromName(mailboxName(tenantId, agentId)));
+        for (let attempt = 0; attempt < 3; attempt++) {
+          try {
+            const res = await stub.applyAllowlist(
+              { agentId, tenantId },
+              next.version,
+              after.outgoing,
+              after.incoming,
+            );
+            if (res.ok) applied++;
+            else failed.push(agentId);
+            return;
+          } catch (err) {
+            if (attempt === 2) {
+              console.error("allowlist push failed", { agentId, error: String(err) });
+              failed.push(agentId);
+            }
+          }
+        }
+      }),
+    );
+    return { applied, failed };
+  }
+
+  // ---- message log and feed ----
+
+  /** Mailboxes report messages and status changes here; idempotent and order-insensitive. */
+  async ingest(tenantId: string, events: HubEvent[]): Promise<void> {
+    const state = this.state();
+    if (state && state.tenantId !== tenantId) throw new Error("tenant mismatch");
+    const sql = this.ctx.storage.sql;
+    const out: FeedEvent[] = [];
+    this.ctx.storage.transactionSync(() => {
+      for (const e of events) {
+        if (e.kind === "message") {
+          const m = e.message;
+          const payload = JSON.stringify(m.payload ?? null);
+          sql.exec(
+            `INSERT INTO messages (id, from_agent, to_agent, type, status, status_rank, reason, correlation_id, hop, payload,
+               payload_preview, ttl_seconds, expires_at, sent_at, updated_at)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+             ON CONFLICT (id) DO UPDATE SET payload = excluded.payload, payload_preview = excluded.payload_preview,
+               correlation_id = excluded.correlation_id, hop = excluded.hop, ttl_seconds = excluded.ttl_seconds,
+               expires_at = excluded.expires_at, sent_at = excluded.sent_at,
+               reason = COALESCE(messages.reason, excluded.reason),
+               status = CASE WHEN excluded.status_rank > messages.status_rank THEN excluded.status ELSE messages.status END,
+               status_rank = MAX(messages.status_rank, excluded.status_rank)`,
+            m.id,
+            m.from,
+            m.to,
+            m.type,
+            m.status,
+            RANK[m.status],
+            m.reason,
+            m.correlationId,
+            m.hop,
+            payload,
+            payload.slice(0, PREVIEW),
+            m.ttlSeconds,
+            m.expiresAt,
+            m.sentAt,
+            m.sentAt,
+          );
+          sql.exec(
+            "INSERT INTO message_events (message_id, status, reason, at) VALUES (?, 'queued', NULL, ?) ON CONFLICT DO NOTHING",
+            m.id,
+            m.sentAt,
+          );
+          if (m.status !== "queued") {
+            sql.exec(
+              "INSERT INTO message_events (message_id, status, reason, at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
+              m.id,
+              m.status,
+              m.reason,
+              m.sentAt,
+            );
+          }
+          const row = sql.exec<MessageRow>("SELECT * FROM messages WHERE id = ?", m.id).toArray()[0];
+          if (row) out.push({ event: "message", message: toFeedMessage(row) });
+        } else if (e.kind === "status") {
+          sql.exec(
+            `INSERT INTO messages (id, from_agent, to_agent, type, status, status_rank, reason, sent_at, updated_at)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+             ON CONFLICT (id) DO UPDATE SET
+               status = CASE WHEN excluded.status_rank > messages.status_rank THEN excluded.status ELSE messages.status END,
+               status_rank = MAX(messages.status_rank, excluded.status_rank),
+               reason = COALESCE(excluded.reason, messages.reason), updated_at = excluded.updated_at`,
+            e.id,
+            e.from,
+            e.to,
+            e.type,
+            e.status,
+            RANK[e.status],
+            e.reason ?? null,
+            e.at,
+            e.at,
+          );
+          sql.exec(
+            "INSERT INTO message_events (message_id, status, reason, at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
+            e.id,
+            e.status,
+            e.reason ?? null,
+            e.at,
+          );
+          out.push({
+            event: "message_status",
+            id: e.id,
+            from: e.from,
+            to: e.to,
+            type: e.type,
+            status: e.status,
+            ...(e.reason ? { reason: e.reason } : {}),
+            at: e.at,
+          });
+        } else if (e.kind === "presence") {
+          // Events arrive in batches from one mailbox in order; the newest wins.
+          sql.exec(
+            `INSERT INTO presence (agent_id, connected, at) VALUES (?, ?, ?)
+             ON CONFLICT (agent_id) DO UPDATE SET connected = excluded.connected, at = excluded.at WHERE excluded.at >= presence.at`,
+            e.agentId,
+            e.connected ? 1 : 0,
+            e.at,
+          );
+          out.push({ event: "presence", agentId: e.agentId, connected: e.connected, at: e.at });
+        } else {
+          sql.exec(
+            `INSERT INTO config_applied (agent_id, version, at) VALUES (?, ?, ?)
+             ON CONFLICT (agent_id) DO UPDATE SET version = MAX(version, excluded.version), at = excluded.at`,
+            e.agentId,
+            e.version,
+            e.at,
+          );
+          out.push({ event: "config_applied", agentId: e.agentId, version: e.version, at: e.at });
+        }
+      }
+    });
+    for (const ev of out) this.broadcast(ev);
+  }
+
+  /** Pushes an event from outside the mailboxes (provisioning, alerts) to the feed. */
+  async publish(event: FeedEvent): Promise<void> {
+    this.broadcast(event);
+  }
+
+  async listMessages(q: MessageQuery): Promise<{ data: FeedMessage[]; nextCursor: string | null }> {
+    const where: string[] = [];
+    const args: Array<string | number> = [];
+    if (q.agentId) {
+      where.push("(from_agent = ? OR to_agent = ?)");
+      args.push(q.agentId, q.agentId);
+    }
+    if (q.type) {
+      where.push("type = ?");
+      args.push(q.type);
+    }
+    if (q.status) {
+      where.push("status = ?");
+      args.push(q.status);
+    }
+    if (q.from) {
+      where.push("sent_at >= ?");
+      args.push(q.from);
+    }
+    if (q.to) {
+      where.push("sent_at <= ?");
+      args.push(q.to);
+    }
+    if (q.q) {
+      where.push("(payload LIKE ? ESCAPE '\\' OR id = ? OR correlation_id = ?)");
+      args.push(`%${q.q.replace(/[\\%_]/g, (c) => `\\${c}`)}%`, q.q, q.q);
+    }
+    if (q.cursor) {
+      const c = decodeCursor(q.cursor);
+      if (c) {
+        where.push("(sent_at < ? OR (sent_at = ? AND id < ?))");
+        args.push(c[0], c[0], c[1]);
+      }
+    }
+    const rows = this.ctx.storage.sql
+      .exec<MessageRow>(
+        `SELECT * FROM messages ${where.length ? `WHERE ${where.join(" AND ")}` : ""} ORDER BY sent_at DESC, id DESC LIMIT ?`,
+        ...args,
+        q.limit + 1,
+      )
+      .toArray();
+    const page = rows.slice(0, q.limit);
+    const last = page[page.length - 1];
+    return {
+      data: page.map(toFeedMessage),
+      nextCursor: rows.length > q.limit && last ? encodeCursor(last.sent_at, last.id) : null,
+    };
+  }
+
+  async getMessage(id: string): Promise<{
+    message: FeedMessage & { payload: unknown; ttlSeconds: number | null; expiresAt: string | null };
+    history: Array<{ status: DeliveryState; reason?: RejectReason; at: string }>;
+    thread: FeedMessage[];
+  } | null> {
+    const sql = this.ctx.storage.sql;
+    const row = sql.exec<MessageRow>("SELECT * FROM messages WHERE id = ?", id).toArray()[0];
+    if (!row) return null;
+    const history = sql
+      .exec<{ status: DeliveryState; reason: RejectReason | null; at: string }>(
+        "SELECT status, reason, at FROM message_events WHERE message_id = ? ORDER BY at, seq",
+        id,
+      )
+      .toArray()
+      .map((h) => ({ status: h.status, at: h.at, ...(h.reason ? { reason: h.reason } : {}) }));
+    const thread = row.correlation_id
+      ? sql
+          .exec<MessageRow>(
+            "SELECT * FROM messages WHERE correlation_id = ? OR id = ? ORDER BY sent_at, id LIMIT 200",
+            row.correlation_id,
+            row.correlation_id,
+          )
+          .toArray()
+          .map(toFeedMessage)
+      : [];
+    return {
+      message: {
+        ...toFeedMessage(row),
+        payload: row.payload ? JSON.parse(row.payload) : null,
+        ttlSeconds: row.ttl_seconds,
+        expiresAt: row.expires_at,
+      },
+      history,
+      thread,
+    };
+  }
+
+  /** Who talked to whom in the period: message count and rejections per directed pair. */
+  async flow(
+    from: string,
+    to: string,
+  ): Promise<Array<{ from: string; to: string; count: number; rejected: number; lastAt: string }>> {
+    return this.ctx.storage.sql
+      .exec<{ from_agent: string; to_agent: string; count: number; rejected: number; last_at: string }>(
+        `SELECT from_agent, to_agent, COUNT(*) AS count, SUM(CASE WHEN status = 'rejected' THEN 1 ELSE 0 END) AS rejected,
+           MAX(sent_at) AS last_at
+         FROM messages WHERE sent_at >= ? AND sent_at <= ? GROUP BY from_agent, to_agent`,
+        from,
+        to,
+      )
+      .toArray()
+      .map((r) => ({
+        from: r.from_agent,
+        to: r.to_agent,
+        count: r.count,
+        rejected: r.rejected,
+        lastAt: r.last_at,
+      }));
+  }
+
+  async loopRejections(since: string): Promise<number> {
+    return (
+      this.ctx.storage.sql
+        .exec<{ n: number }>(
+          "SELECT COUNT(*) AS n FROM messages WHERE reason = 'loop_detected' AND sent_at >= ?",
+          since,
+        )
+        .toArray()[0]?.n ?? 0
+    );
+  }
+
+  async configApplied(): Promise<Array<{ agentId: string; version: number; at: string }>> {
+    return this.ctx.storage.sql
+      .exec<{ agent_id: string; version: number; at: string }>(
+        "SELECT agent_id, version, at FROM config_applied",
+      )
+      .toArray()
+      .map((r) => ({ agentId: r.agent_id, version: r.version, at: r.at }));
+  }
+
+  async presence(): Promise<Array<{ agentId: string; connected: boolean; at: string }>> {
+    return this.ctx.storage.sql
+      .exec<{ agent_id: string; connected: number; at: string }>(
+        "SELECT agent_id, connected, at FROM presence",
+      )
+      .toArray()
+      .map((r) => ({ agentId: r.agent_id, connected: r.connected === 1, at: r.at }));
+  }
+
+  // ---- feed sockets ----
+
+  override async fetch(request: Request): Promise<Response> {
+    if (request.headers.get("upgrade")?.toLowerCase() !== "websocket") {
+      return new Response("expected a WebSocket upgrade", { status: 426 });
+    }
+    const userId = request.headers.get("x-aegis-principal") ?? "unknown";
+    const url = new URL(request.url);
+    const filters: FeedFilters = {
+      ...(url.searchParams.getAll("agentId").length ? { agentIds: url.searchParams.getAll("agentId") } : {}),
+      ...(url.searchParams.getAll("type").length
+        ? { types: url.searchParams.getAll("type").filter((t): t is MessageType => isMessageType(t)) }
+        : {}),
+    };
+    const pair = new WebSocketPair();
+    const [client, server] = [pair[0], pair[1]];
+    this.ctx.acceptWebSocket(server);
+    server.serializeAttachment({ userId, filters } satisfies FeedAttachment);
+    server.send(JSON.stringify({ event: "subscribed", filters } satisfies FeedEvent));
+    const protocol = request.headers.get("x-aegis-protocol");
+    return new Response(null, {
+      status: 101,
+      webSocket: client,
+      ...(protocol ? { headers: { "Sec-WebSocket-Protocol": protocol } } : {}),
+    });
+  }
+
+  override async webSocketMessage(ws: WebSocket, data: string | ArrayBuffer): Promise<void> {
+    let json: unknown;
+    try {
+      json = JSON.parse(typeof data === "string" ? data : new TextDecoder().decode(data));
+    } catch {
+      return ws.send(
+        JSON.stringify({
+          event: "error",
+          code: "invalid_frame",
+          message: "Frames must be JSON",
+        } satisfies FeedEvent),
+      );
+    }
+    const frame = feedClientFrameSchema.safeParse(json);
+    if (!frame.success) {
+      return ws.send(
+        JSON.stringify({
+          event: "error",
+          code: "invalid_frame",
+          message: "Expected { op: 'subscribe', filters }",
+        } satisfies FeedEvent),
+      );
+    }
+    if (frame.data.op === "ping") return ws.send(JSON.stringify({ event: "pong" }));
+    const a = ws.deserializeAttachment() as FeedAttachment | null;
+    ws.serializeAttachment({
+      userId: a?.userId ?? "unknown",
+      filters: frame.data.filters,
+    } satisfies FeedAttachment);
+    ws.send(JSON.stringify({ event: "subscribed", filters: frame.data.filters } satisfies FeedEvent));
+  }
+
+  override async webSocketClose(ws: WebSocket, code: number): Promise<void> {
+    try {
+      ws.close(code === 1005 || code === 1006 ? 1000 : code, "closing");
+    } catch {
+      // already closed
+    }
+  }
+
+  private broadcast(event: FeedEvent) {
+    const sockets = this.ctx.getWebSockets();
+    if (sockets.length === 0) return;
+    const json = JSON.stringify(event);
+    for (const ws of sockets) {
+      const a = ws.deserializeAttachment() as FeedAttachment | null;
+      if (a && !matches(a.filters, event)) continue;
+      try {
+        ws.send(json);
+      } catch {
+        // closed; the runtime drops it from getWebSockets()
+      }
+    }
+  }
+
+  // ---- housekeeping ----
+
+  private async ensureAlarm() {
+    if ((await this.ctx.storage.getAlarm()) === null) await this.ctx.storage.setAlarm(Date.now() + 3600_000);
+  }
+
+  override async alarm(): Promise<void> {
+    const cutoff = new Date(Date.now() - LOG_RETENTION_DAYS * 86_400_000).toISOString();
+    const sql = this.ctx.storage.sql;
+    sql.exec(
+      "DELETE FROM message_events WHERE message_id IN (SELECT id FROM messages WHERE sent_at < ? LIMIT 5000)",
+      cutoff,
+    );
+    sql.exec(
+      "DELETE FROM messages WHERE id IN (SELECT id FROM messages WHERE sent_at < ? LIMIT 5000)",
+      cutoff,
+    );
+    await this.ctx.storage.setAlarm(Date.now() + 3600_000);
+  }
+}
+
+function isMessageType(t: string): t is MessageType {
+  return [
+    "task_handoff",
+    "status_update",
+    "data_request",
+    "data_response",
+    "escalation",
+    "notification",
+  ].includes(t);
+}
+
+function matches(filters: FeedFilters, event: FeedEvent): boolean {
+  if (filters.events?.length && !filters.events.includes(event.event)) return false;
+  let from: string | undefined;
+  let to: string | undefined;
+  let type: MessageType | undefined;
+  if (event.event === "message") {
+    ({ from, to, type } = event.message);
+  } else if (event.event === "message_status") {
+    ({ from, to, type } = event);
+  } else if (event.event === "config_applied" || event.event === "presence") {
+    from = event.agentId;
+    to = event.agentId;
+  } else {
+    return true;
+  }
+  if (filters.agentIds?.length && !filters.agentIds.some((a) => a === from || a === to)) return false;
+  if (filters.types?.length && type && !filters.types.includes(type)) return false;
+  return true;
+}
+
+function setsFor(agentId: string, edges: readonly AllowlistEdge[]) {
+  const outgoing: string[] = [];
+  const incoming: string[] = [];
+  for (const [a, b] of directedPairs(edges)) {
+    if (a === agentId) outgoing.push(b);
+    if (b === agentId) incoming.push(a);
+  }
+  return { outgoing: outgoing.sort(), incoming: incoming.sort() };
+}
+
+function sameSets(
+  a: { outgoing: string[]; incoming: string[] },
+  b: { outgoing: string[]; incoming: string[] },
+) {
+  return a.outgoing.join(",") === b.outgoing.join(",") && a.incoming.join(",") === b.incoming.join(",");
 }

@@ -6,11 +6,14 @@ import { createDb } from "./db/client";
 import type { AppEnv } from "./env";
 import { agentAuthRoutes } from "./features/agent-auth/routes";
 import { agentRoutes } from "./features/agents/routes";
+import { allowlistRoutes } from "./features/allowlist/routes";
 import { apiKeyRoutes } from "./features/api-keys/routes";
 import { recordIfCrossTenant } from "./features/audit/cross-tenant";
 import { authenticate, requirePlatformAdmin, tenantScope } from "./features/auth/middleware";
 import { authRoutes } from "./features/auth/routes";
 import { configRoutes } from "./features/config/routes";
+import { feedRoutes } from "./features/messaging/feed";
+import { agentMessagingRoutes, messageRoutes } from "./features/messaging/routes";
 import { skillRoutes } from "./features/skills/routes";
 import { statsRoutes } from "./features/stats/routes";
 import { teamRoutes } from "./features/team/routes";
@@ -53,9 +56,11 @@ export function createApp() {
     c.set("requestId", requestId);
     c.set("db", createDb(c.env.DB));
     await next();
-    c.header("X-Request-Id", requestId);
+    // A 101 response from a Durable Object has immutable headers; the socket needs none of ours.
+    if (c.res.status !== 101) c.header("X-Request-Id", requestId);
   });
-  app.use("*", secureHeaders());
+  const secure = secureHeaders();
+  app.use("*", (c, next) => (c.req.header("upgrade") ? next() : secure(c, next)));
   app.use(
     "*",
     bodyLimit({
@@ -90,7 +95,11 @@ export function createApp() {
   app.route("/api/dashboard", skillRoutes);
   app.route("/api/dashboard/team", teamRoutes);
   app.route("/api/dashboard/settings/api-keys", apiKeyRoutes);
+  app.route("/api/dashboard/allowlist", allowlistRoutes);
+  app.route("/api/dashboard/messages", messageRoutes);
   app.route("/v1", agentAuthRoutes);
+  app.route("/v1", agentMessagingRoutes);
+  app.route("/ws", feedRoutes);
 
   app.openAPIRegistry.registerComponent("securitySchemes", "bearer", { type: "http", scheme: "bearer" });
   app.doc31("/api/openapi.json", {

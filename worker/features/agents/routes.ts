@@ -9,6 +9,7 @@ import {
   pageMeta,
   pageSchema,
 } from "../../lib/http";
+import { mailboxStub } from "../../lib/objects";
 import { MODEL_TIERS, PLAN_TIERS, THINKING_MODES } from "../../lib/pricing";
 import { audit } from "../audit/record";
 import { actorOf } from "../auth/principal";
@@ -22,7 +23,10 @@ import {
   getAgent,
   listAgents,
   pricingPreview,
+  removeFromAllowlist,
+  syncMailboxStatus,
   updateAgent,
+  withRuntime,
 } from "./service";
 
 const planErrors = {
@@ -46,7 +50,8 @@ agentRoutes.openapi(
   async (c) => {
     const q = c.req.valid("query");
     const { rows, total } = await listAgents(c.get("db"), c.get("tenantId"), q);
-    return c.json({ data: rows, meta: pageMeta(q.page, q.limit, total) }, 200);
+    const data = await withRuntime(c.env, c.get("tenantId"), rows);
+    return c.json({ data, meta: pageMeta(q.page, q.limit, total) }, 200);
   },
 );
 
@@ -167,8 +172,11 @@ agentRoutes.openapi(
     request: { params: IdParam },
     responses: { 200: jsonResponse(z.object({ agent: AgentSchema }), "The agent"), ...errorResponses },
   }),
-  async (c) =>
-    c.json({ agent: await getAgent(c.get("db"), c.get("tenantId"), c.req.valid("param").id) }, 200),
+  async (c) => {
+    const agent = await getAgent(c.get("db"), c.get("tenantId"), c.req.valid("param").id);
+    const [withPresence] = await withRuntime(c.env, c.get("tenantId"), [agent]);
+    return c.json({ agent: withPresence ?? agent }, 200);
+  },
 );
 
 agentRoutes.openapi(
@@ -203,7 +211,10 @@ agentRoutes.openapi(
   }),
   async (c) => {
     const { id } = c.req.valid("param");
-    const before = await deleteAgent(c.get("db"), c.get("tenantId"), id);
+    const tenantId = c.get("tenantId");
+    const before = await deleteAgent(c.get("db"), tenantId, id);
+    await syncMailboxStatus(c.env, tenantId, id, "deleted");
+    await removeFromAllowlist(c.env, tenantId, id, actorOf(c.get("principal")).name);
     audit(c, {
       action: "agent.deleted",
       severity: "medium",
@@ -230,6 +241,10 @@ agentRoutes.openapi(
   async (c) => {
     const { id, action } = c.req.valid("param");
     const { before, after } = await agentAction(c.get("db"), c.get("tenantId"), id, action);
+    if (action === "restart")
+      await mailboxStub(c.env, c.get("tenantId"), id).restart({ agentId: id, tenantId: c.get("tenantId") });
+    else
+      await syncMailboxStatus(c.env, c.get("tenantId"), id, after.status === "paused" ? "paused" : "active");
     const verb = { pause: "paused", resume: "resumed", restart: "restarted" } as const;
     audit(c, {
       action: `agent.${verb[action]}`,

@@ -4,6 +4,7 @@ import { agentSkills, agents, type tenants } from "../../db/schema";
 import { sha256Hex, timingSafeEqual } from "../../lib/crypto";
 import { AppError, ScopedNotFound } from "../../lib/errors";
 import { newId, randomToken } from "../../lib/ids";
+import { hubStub, mailboxStub } from "../../lib/objects";
 import {
   AGENT_FEE_USD,
   effectiveQuota,
@@ -368,4 +369,43 @@ export async function verifyAgentCredential(
   if (!row) return null;
   const hash = await sha256Hex(credential);
   return timingSafeEqual(hash, row.credentialHash) ? row : null;
+}
+
+/** Fills `runtime` from TenantHub's presence table: one RPC for the whole list. */
+export async function withRuntime(env: Env, tenantId: string, list: PublicAgent[]): Promise<PublicAgent[]> {
+  if (list.length === 0) return list;
+  const presence = new Map((await hubStub(env, tenantId).presence()).map((p) => [p.agentId, p]));
+  return list.map((a) => {
+    const p = presence.get(a.id);
+    if (a.status !== "active") return { ...a, runtime: { ...a.runtime, status: "stopped" } };
+    if (p?.connected) return { ...a, runtime: { ...a.runtime, status: "running", connectedAt: p.at } };
+    return a;
+  });
+}
+
+/** Pausing closes the agent's socket and refuses new ones; resuming lets it connect again. */
+export async function syncMailboxStatus(
+  env: Env,
+  tenantId: string,
+  agentId: string,
+  status: "active" | "paused" | "deleted",
+) {
+  await mailboxStub(env, tenantId, agentId).setStatus({ agentId, tenantId }, status);
+}
+
+/** A deleted agent leaves the allowlist: a new version without its links, pushed to every mailbox. */
+export async function removeFromAllowlist(
+  env: Env,
+  tenantId: string,
+  agentId: string,
+  updatedBy: string | null,
+) {
+  const hub = hubStub(env, tenantId);
+  for (let attempt = 0; attempt < 5; attempt++) {
+    const current = await hub.getAllowlist();
+    const edges = current.edges.filter((e) => e.from !== agentId && e.to !== agentId);
+    if (edges.length === current.edges.length) return;
+    const res = await hub.setAllowlist({ tenantId, expectedVersion: current.version, edges, updatedBy });
+    if (res.ok || res.code !== "version_conflict") return;
+  }
 }

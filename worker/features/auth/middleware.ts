@@ -23,12 +23,17 @@ function bearer(header: string | undefined): string | undefined {
 /** Resolves the caller from `Authorization: Bearer` (access token or API key) or the session cookie. */
 export async function principalFrom(c: Parameters<MiddlewareHandler<AppEnv>>[0]): Promise<Principal | null> {
   const header = bearer(c.req.header("authorization"));
-  const token = header ?? getCookie(c, SESSION_COOKIE);
-  if (!token) return null;
-  if (token.startsWith("aegis_")) {
-    if (!header) return null;
-    return resolveApiKey(c.get("db"), token);
-  }
+  if (header) return principalFromToken(c, header, "bearer");
+  const cookie = getCookie(c, SESSION_COOKIE);
+  return cookie ? principalFromToken(c, cookie, "cookie") : null;
+}
+
+export async function principalFromToken(
+  c: Parameters<MiddlewareHandler<AppEnv>>[0],
+  token: string,
+  via: "bearer" | "cookie",
+): Promise<Principal | null> {
+  if (token.startsWith("aegis_")) return via === "bearer" ? resolveApiKey(c.get("db"), token) : null;
   const claims = await verifyAccessToken(c.env.AUTH_SECRET, token);
   if (!claims) return null;
   if (!(await sessionIsLive(c.get("db"), claims.sid, claims.sub))) return null;
@@ -40,7 +45,7 @@ export async function principalFrom(c: Parameters<MiddlewareHandler<AppEnv>>[0])
     role: claims.role,
     tenantId: claims.tid,
     sessionId: claims.sid,
-    via: header ? "bearer" : "cookie",
+    via,
   };
 }
 

@@ -22,6 +22,8 @@ export const tenantConfigSchema = z
       .object({
         /** Loop guard: a correlation chain longer than this is rejected. */
         maxHops: z.number().int().min(2).max(64).default(16),
+        /** Loop guard: the same sender → recipient → type more often than this in one chain is rejected. */
+        maxRepeats: z.number().int().min(1).max(100).default(4),
         defaultTtlSeconds: z
           .number()
           .int()
