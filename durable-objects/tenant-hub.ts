@@ -1,5 +1,6 @@
 import { DurableObject } from "cloudflare:workers";
-import type { DeliveryRequest } from "./agent-mailbox";
+import { newId } from "../worker/lib/ids";
+import type { DeliveryRequest, SendResult } from "./agent-mailbox";
 import { mailboxName } from "./agent-mailbox";
 import {
   type AllowlistEdge,
@@ -12,6 +13,14 @@ import {
   type MessageType,
   type RejectReason,
 } from "./protocol";
+import {
+  type RunStatus,
+  type RunStepStatus,
+  renderPayload,
+  TEMPLATES,
+  type WorkflowRun,
+  type WorkflowTemplateId,
+} from "./workflows";
 
 export interface TenantHubInit {
   tenantId: string;
@@ -153,6 +162,18 @@ export class TenantHub extends DurableObject<Env> {
       );
       sql.exec(
         `CREATE TABLE IF NOT EXISTS presence (agent_id TEXT PRIMARY KEY, connected INTEGER NOT NULL, at TEXT NOT NULL)`,
+      );
+      sql.exec(`CREATE TABLE IF NOT EXISTS workflow_runs (
+        id TEXT PRIMARY KEY, template TEXT NOT NULL, status TEXT NOT NULL, lead TEXT NOT NULL, participants TEXT NOT NULL,
+        names TEXT NOT NULL, step_index INTEGER NOT NULL DEFAULT 0, started_at TEXT NOT NULL, finished_at TEXT, error TEXT,
+        trigger TEXT NOT NULL, dedupe_key TEXT UNIQUE, timeout_override INTEGER)`);
+      sql.exec(`CREATE TABLE IF NOT EXISTS workflow_steps (
+        run_id TEXT NOT NULL, seq INTEGER NOT NULL, template_step INTEGER NOT NULL, name TEXT NOT NULL, agent_id TEXT NOT NULL,
+        awaits TEXT, status TEXT NOT NULL, message_id TEXT, error TEXT, started_at TEXT, finished_at TEXT, due_at TEXT,
+        response TEXT, PRIMARY KEY (run_id, seq))`);
+      sql.exec("CREATE INDEX IF NOT EXISTS workflow_steps_waiting ON workflow_steps (status, message_id)");
+      sql.exec(
+        "CREATE TABLE IF NOT EXISTS housekeeping (id INTEGER PRIMARY KEY CHECK (id = 1), next_prune_at INTEGER NOT NULL)",
       );
     });
   }
@@ -317,6 +338,7 @@ export class TenantHub extends DurableObject<Env> {
     if (state && state.tenantId !== tenantId) throw new Error("tenant mismatch");
     const sql = this.ctx.storage.sql;
     const out: FeedEvent[] = [];
+    let advance = false;
     this.ctx.storage.transactionSync(() => {
       for (const e of events) {
         if (e.kind === "message") {
@@ -364,6 +386,7 @@ export class TenantHub extends DurableObject<Env> {
           }
           const row = sql.exec<MessageRow>("SELECT * FROM messages WHERE id = ?", m.id).toArray()[0];
           if (row) out.push({ event: "message", message: toFeedMessage(row) });
+          if (m.status !== "rejected" && m.status !== "failed" && this.matchWorkflowReply(m)) advance = true;
         } else if (e.kind === "status") {
           sql.exec(
             `INSERT INTO messages (id, from_agent, to_agent, type, status, status_rank, reason, sent_at, updated_at)
@@ -422,6 +445,7 @@ export class TenantHub extends DurableObject<Env> {
       }
     });
     for (const ev of out) this.broadcast(ev);
+    if (advance) await this.ctx.storage.setAlarm(Date.now());
   }
 
   /** Pushes an event from outside the mailboxes (provisioning, alerts) to the feed. */
@@ -649,24 +673,363 @@ export class TenantHub extends DurableObject<Env> {
     }
   }
 
-  // ---- housekeeping ----
+  // ---- workflows ----
+
+  async startRun(input: {
+    template: WorkflowTemplateId;
+    leadAgentId: string;
+    participants: Array<{ id: string; name: string }>;
+    leadName: string;
+    trigger: string;
+    dedupeKey?: string;
+    timeoutSeconds?: number;
+  }): Promise<{ ok: true; run: WorkflowRun; duplicate: boolean }> {
+    const sql = this.ctx.storage.sql;
+    if (input.dedupeKey) {
+      const existing = sql
+        .exec<{ id: string }>("SELECT id FROM workflow_runs WHERE dedupe_key = ?", input.dedupeKey)
+        .toArray()[0];
+      const run = existing ? this.run(existing.id) : null;
+      if (run) return { ok: true, run, duplicate: true };
+    }
+    const template = TEMPLATES[input.template];
+    const id = newId("run");
+    const now = new Date().toISOString();
+    const names = Object.fromEntries([
+      [input.leadAgentId, input.leadName],
+      ...input.participants.map((p) => [p.id, p.name]),
+    ]);
+    this.ctx.storage.transactionSync(() => {
+      sql.exec(
+        `INSERT INTO workflow_runs (id, template, status, lead, participants, names, started_at, trigger, dedupe_key, timeout_override)
+         VALUES (?, ?, 'running', ?, ?, ?, ?, ?, ?, ?)`,
+        id,
+        input.template,
+        input.leadAgentId,
+        JSON.stringify(input.participants.map((p) => p.id)),
+        JSON.stringify(names),
+        now,
+        input.trigger,
+        input.dedupeKey ?? null,
+        input.timeoutSeconds ?? null,
+      );
+      let seq = 0;
+      template.steps.forEach((step, t) => {
+        for (const p of input.participants) {
+          sql.exec(
+            `INSERT INTO workflow_steps (run_id, seq, template_step, name, agent_id, awaits, status) VALUES (?, ?, ?, ?, ?, ?, 'pending')`,
+            id,
+            seq++,
+            t,
+            `${step.name} → ${p.name}`,
+            p.id,
+            step.awaits ?? null,
+          );
+        }
+      });
+    });
+    await this.ctx.storage.setAlarm(Date.now());
+    const run = this.run(id);
+    if (!run) throw new Error("run vanished");
+    return { ok: true, run, duplicate: false };
+  }
+
+  async listRuns(limit = 50): Promise<WorkflowRun[]> {
+    const ids = this.ctx.storage.sql
+      .exec<{ id: string }>("SELECT id FROM workflow_runs ORDER BY started_at DESC, id DESC LIMIT ?", limit)
+      .toArray();
+    return ids.map((r) => this.run(r.id)).filter((r): r is WorkflowRun => r !== null);
+  }
+
+  async getRun(id: string): Promise<WorkflowRun | null> {
+    return this.run(id);
+  }
+
+  private run(id: string): WorkflowRun | null {
+    const sql = this.ctx.storage.sql;
+    const r = sql
+      .exec<{
+        id: string;
+        template: WorkflowTemplateId;
+        status: RunStatus;
+        lead: string;
+        participants: string;
+        started_at: string;
+        finished_at: string | null;
+        error: string | null;
+        trigger: string;
+      }>(
+        "SELECT id, template, status, lead, participants, started_at, finished_at, error, trigger FROM workflow_runs WHERE id = ?",
+        id,
+      )
+      .toArray()[0];
+    if (!r) return null;
+    const steps = sql
+      .exec<{
+        name: string;
+        status: RunStepStatus;
+        agent_id: string;
+        message_id: string | null;
+        error: string | null;
+        started_at: string | null;
+        finished_at: string | null;
+      }>(
+        "SELECT name, status, agent_id, message_id, error, started_at, finished_at FROM workflow_steps WHERE run_id = ? ORDER BY seq",
+        id,
+      )
+      .toArray();
+    return {
+      id: r.id,
+      template: r.template,
+      status: r.status,
+      leadAgentId: r.lead,
+      participantIds: JSON.parse(r.participants),
+      startedAt: r.started_at,
+      finishedAt: r.finished_at,
+      error: r.error,
+      trigger: r.trigger,
+      steps: steps.map((s) => ({
+        name: s.name,
+        status: s.status,
+        agentId: s.agent_id,
+        messageId: s.message_id,
+        error: s.error,
+        startedAt: s.started_at,
+        finishedAt: s.finished_at,
+      })),
+    };
+  }
+
+  /** A participant's reply threaded to a waiting step completes that step. */
+  private matchWorkflowReply(m: DeliveryRequest): boolean {
+    const sql = this.ctx.storage.sql;
+    const step = sql
+      .exec<{ run_id: string; seq: number }>(
+        `SELECT s.run_id, s.seq FROM workflow_steps s JOIN workflow_runs r ON r.id = s.run_id
+         WHERE s.status = 'running' AND s.message_id = ? AND s.agent_id = ? AND s.awaits = ? AND r.lead = ? AND r.status = 'running'`,
+        m.correlationId,
+        m.from,
+        m.type,
+        m.to,
+      )
+      .toArray()[0];
+    if (!step) return false;
+    sql.exec(
+      "UPDATE workflow_steps SET status = 'completed', finished_at = ?, response = ? WHERE run_id = ? AND seq = ?",
+      new Date().toISOString(),
+      JSON.stringify(m.payload ?? null),
+      step.run_id,
+      step.seq,
+    );
+    return true;
+  }
+
+  /** Moves every running workflow forward: sends the next step's messages, fails steps past their timeout. */
+  private async advanceRuns(): Promise<void> {
+    const sql = this.ctx.storage.sql;
+    const state = this.state();
+    if (!state) return;
+    const runs = sql
+      .exec<{
+        id: string;
+        template: WorkflowTemplateId;
+        lead: string;
+        names: string;
+        step_index: number;
+        timeout_override: number | null;
+      }>(
+        "SELECT id, template, lead, names, step_index, timeout_override FROM workflow_runs WHERE status = 'running'",
+      )
+      .toArray();
+    for (const run of runs) {
+      const template = TEMPLATES[run.template];
+      const names: Record<string, string> = JSON.parse(run.names);
+      let index = run.step_index;
+      for (;;) {
+        const step = template.steps[index];
+        if (!step) {
+          this.finishRun(run.id, "completed", null);
+          break;
+        }
+        const rows = sql
+          .exec<{
+            seq: number;
+            agent_id: string;
+            status: RunStepStatus;
+            due_at: string | null;
+            name: string;
+          }>(
+            "SELECT seq, agent_id, status, due_at, name FROM workflow_steps WHERE run_id = ? AND template_step = ? ORDER BY seq",
+            run.id,
+            index,
+          )
+          .toArray();
+        const now = new Date();
+        for (const row of rows.filter((r) => r.status === "pending")) {
+          await this.sendStep(state.tenantId, run, step, row, names, index);
+        }
+        for (const row of rows.filter(
+          (r) => r.status === "running" && r.due_at && Date.parse(r.due_at) <= now.getTime(),
+        )) {
+          const seconds = run.timeout_override ?? step.timeoutSeconds;
+          sql.exec(
+            "UPDATE workflow_steps SET status = 'failed', error = ?, finished_at = ? WHERE run_id = ? AND seq = ?",
+            `${names[row.agent_id] ?? row.agent_id} did not answer with ${step.awaits} within ${seconds} s`,
+            now.toISOString(),
+            run.id,
+            row.seq,
+          );
+        }
+        const after = sql
+          .exec<{ status: RunStepStatus; error: string | null }>(
+            "SELECT status, error FROM workflow_steps WHERE run_id = ? AND template_step = ?",
+            run.id,
+            index,
+          )
+          .toArray();
+        const failed = after.filter((r) => r.status === "failed");
+        if (failed.length) {
+          this.finishRun(run.id, "failed", failed.map((f) => f.error).join("; "));
+          break;
+        }
+        if (after.every((r) => r.status === "completed")) {
+          index++;
+          sql.exec("UPDATE workflow_runs SET step_index = ? WHERE id = ?", index, run.id);
+          continue;
+        }
+        break;
+      }
+    }
+  }
+
+  private async sendStep(
+    tenantId: string,
+    run: { id: string; lead: string; timeout_override: number | null },
+    step: (typeof TEMPLATES)[WorkflowTemplateId]["steps"][number],
+    row: { seq: number; agent_id: string },
+    names: Record<string, string>,
+    index: number,
+  ) {
+    const sql = this.ctx.storage.sql;
+    const summary = sql
+      .exec<{ agent_id: string; response: string | null }>(
+        "SELECT agent_id, response FROM workflow_steps WHERE run_id = ? AND template_step < ? AND response IS NOT NULL ORDER BY seq",
+        run.id,
+        index,
+      )
+      .toArray()
+      .map((r) => `- ${names[r.agent_id] ?? r.agent_id}: ${summarize(r.response)}`)
+      .join("\n");
+    const payload = renderPayload(step.payload, summary || "(no answers)");
+    const mailbox = this.env.AGENT_MAILBOX.get(
+      this.env.AGENT_MAILBOX.idFromName(mailboxName(tenantId, run.lead)),
+    );
+    const now = new Date();
+    let result: SendResult;
+    try {
+      result = await mailbox.send(
+        { agentId: run.lead, tenantId },
+        { to: row.agent_id, type: step.type, payload },
+      );
+    } catch (err) {
+      result = { ok: false, code: "agent_unavailable", message: String(err) };
+    }
+    const lead = names[run.lead] ?? run.lead;
+    const target = names[row.agent_id] ?? row.agent_id;
+    if (!result.ok || result.status === "rejected" || result.status === "failed") {
+      const why = result.ok ? (result.reason ?? result.status) : result.message;
+      sql.exec(
+        "UPDATE workflow_steps SET status = 'failed', error = ?, started_at = ?, finished_at = ?, message_id = ? WHERE run_id = ? AND seq = ?",
+        `${lead} could not send ${step.type} to ${target}: ${why}`,
+        now.toISOString(),
+        now.toISOString(),
+        result.ok ? result.id : null,
+        run.id,
+        row.seq,
+      );
+      return;
+    }
+    const timeout = run.timeout_override ?? step.timeoutSeconds;
+    sql.exec(
+      "UPDATE workflow_steps SET status = ?, message_id = ?, started_at = ?, due_at = ?, finished_at = ? WHERE run_id = ? AND seq = ?",
+      step.awaits ? "running" : "completed",
+      result.id,
+      now.toISOString(),
+      step.awaits ? new Date(now.getTime() + timeout * 1000).toISOString() : null,
+      step.awaits ? null : now.toISOString(),
+      run.id,
+      row.seq,
+    );
+  }
+
+  private finishRun(id: string, status: RunStatus, error: string | null) {
+    this.ctx.storage.sql.exec(
+      "UPDATE workflow_runs SET status = ?, error = ?, finished_at = ? WHERE id = ?",
+      status,
+      error,
+      new Date().toISOString(),
+      id,
+    );
+  }
+
+  // ---- housekeeping: one alarm, backed by due work ----
 
   private async ensureAlarm() {
-    if ((await this.ctx.storage.getAlarm()) === null) await this.ctx.storage.setAlarm(Date.now() + 3600_000);
+    const sql = this.ctx.storage.sql;
+    if (!sql.exec("SELECT 1 FROM housekeeping WHERE id = 1").toArray().length) {
+      sql.exec("INSERT INTO housekeeping (id, next_prune_at) VALUES (1, ?)", Date.now() + 3600_000);
+    }
+    await this.scheduleAlarm();
+  }
+
+  private async scheduleAlarm() {
+    const sql = this.ctx.storage.sql;
+    const prune = sql
+      .exec<{ at: number }>("SELECT next_prune_at AS at FROM housekeeping WHERE id = 1")
+      .toArray()[0]?.at;
+    const due = sql
+      .exec<{ at: string | null }>(
+        "SELECT MIN(due_at) AS at FROM workflow_steps WHERE status = 'running' AND due_at IS NOT NULL",
+      )
+      .toArray()[0]?.at;
+    const times = [prune ?? Number.POSITIVE_INFINITY, due ? Date.parse(due) : Number.POSITIVE_INFINITY];
+    const at = Math.min(...times);
+    if (Number.isFinite(at)) await this.ctx.storage.setAlarm(at);
   }
 
   override async alarm(): Promise<void> {
-    const cutoff = new Date(Date.now() - LOG_RETENTION_DAYS * 86_400_000).toISOString();
+    await this.advanceRuns();
     const sql = this.ctx.storage.sql;
-    sql.exec(
-      "DELETE FROM message_events WHERE message_id IN (SELECT id FROM messages WHERE sent_at < ? LIMIT 5000)",
-      cutoff,
-    );
-    sql.exec(
-      "DELETE FROM messages WHERE id IN (SELECT id FROM messages WHERE sent_at < ? LIMIT 5000)",
-      cutoff,
-    );
-    await this.ctx.storage.setAlarm(Date.now() + 3600_000);
+    const prune = sql
+      .exec<{ at: number }>("SELECT next_prune_at AS at FROM housekeeping WHERE id = 1")
+      .toArray()[0]?.at;
+    if (prune !== undefined && prune <= Date.now()) {
+      const cutoff = new Date(Date.now() - LOG_RETENTION_DAYS * 86_400_000).toISOString();
+      sql.exec(
+        "DELETE FROM message_events WHERE message_id IN (SELECT id FROM messages WHERE sent_at < ? LIMIT 5000)",
+        cutoff,
+      );
+      sql.exec(
+        "DELETE FROM messages WHERE id IN (SELECT id FROM messages WHERE sent_at < ? LIMIT 5000)",
+        cutoff,
+      );
+      sql.exec("UPDATE housekeeping SET next_prune_at = ? WHERE id = 1", Date.now() + 3600_000);
+    }
+    await this.scheduleAlarm();
+  }
+}
+
+function summarize(response: string | null): string {
+  if (!response) return "";
+  try {
+    const p: unknown = JSON.parse(response);
+    if (p && typeof p === "object") {
+      const text = "data" in p ? p.data : "summary" in p ? p.summary : "status" in p ? p.status : p;
+      return (typeof text === "string" ? text : JSON.stringify(text)).slice(0, 500);
+    }
+    return String(p).slice(0, 500);
+  } catch {
+    return response.slice(0, 500);
   }
 }
 

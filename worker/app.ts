@@ -18,6 +18,7 @@ import { skillRoutes } from "./features/skills/routes";
 import { statsRoutes } from "./features/stats/routes";
 import { teamRoutes } from "./features/team/routes";
 import { adminTenantRoutes } from "./features/tenants/routes";
+import { workflowRoutes } from "./features/workflows/routes";
 import { AppError, reasonPhrase, ScopedNotFound } from "./lib/errors";
 import { createRouter, jsonResponse } from "./lib/http";
 import { newId } from "./lib/ids";
@@ -97,6 +98,7 @@ export function createApp() {
   app.route("/api/dashboard/settings/api-keys", apiKeyRoutes);
   app.route("/api/dashboard/allowlist", allowlistRoutes);
   app.route("/api/dashboard/messages", messageRoutes);
+  app.route("/api/dashboard/workflows", workflowRoutes);
   app.route("/v1", agentAuthRoutes);
   app.route("/v1", agentMessagingRoutes);
   app.route("/ws", feedRoutes);

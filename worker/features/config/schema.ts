@@ -1,4 +1,5 @@
 import { z } from "@hono/zod-openapi";
+import { WORKFLOW_TEMPLATES } from "../../../durable-objects/workflows";
 import { MODEL_TIERS, THINKING_MODES } from "../../lib/pricing";
 
 /**
@@ -30,6 +31,25 @@ export const tenantConfigSchema = z
           .min(10)
           .max(7 * 24 * 3600)
           .default(24 * 3600),
+      })
+      .prefault({}),
+    workflows: z
+      .object({
+        /** Scheduled runs of workflow templates, checked by the Cron trigger every 15 minutes. */
+        schedules: z
+          .array(
+            z
+              .object({
+                template: z.enum(WORKFLOW_TEMPLATES),
+                leadAgentId: z.string().min(1).max(64),
+                participantIds: z.array(z.string().min(1).max(64)).min(1).max(50),
+                at: z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, "HH:MM in UTC"),
+                weekdays: z.array(z.number().int().min(0).max(6)).max(7).optional(),
+              })
+              .strict(),
+          )
+          .max(20)
+          .default([]),
       })
       .prefault({}),
     notifications: z.object({ escalationEmails: z.array(z.email()).max(20).default([]) }).prefault({}),
