@@ -125,6 +125,11 @@ export class AgentMailbox extends DurableObject<Env> {
 
   // ---- identity, allowlist and config (RPC from the Worker and TenantHub) ----
 
+  /** Sockets that are open now; one that is closing no longer counts as a connected agent. */
+  private openSockets(): WebSocket[] {
+    return this.ctx.getWebSockets().filter((ws) => ws.readyState === WebSocket.OPEN);
+  }
+
   private meta(): Meta | null {
     return this.ctx.storage.sql.exec<Meta>("SELECT * FROM mailbox_meta WHERE id = 1").toArray()[0] ?? null;
   }
@@ -180,7 +185,7 @@ export class AgentMailbox extends DurableObject<Env> {
         messaging.defaultTtl,
       );
     }
-    const sockets = this.ctx.getWebSockets();
+    const sockets = this.openSockets();
     const current = this.meta();
     if (current && current.config_version === version) {
       for (const ws of sockets) this.sendFrame(ws, { op: "config", version, config });
@@ -214,7 +219,7 @@ export class AgentMailbox extends DurableObject<Env> {
       this.ctx.storage.sql
         .exec<{ n: number }>("SELECT COUNT(*) AS n FROM inbox WHERE status IN ('queued', 'delivered')")
         .toArray()[0]?.n ?? 0;
-    const connected = this.ctx.getWebSockets().length > 0;
+    const connected = this.openSockets().length > 0;
     return {
       bound: !!meta,
       status: meta?.status ?? null,
@@ -374,7 +379,7 @@ export class AgentMailbox extends DurableObject<Env> {
       return { status: existing?.status ?? "queued" };
     }
     await this.scheduleAlarm();
-    const sockets = this.ctx.getWebSockets();
+    const sockets = this.openSockets();
     if (sockets.length === 0 || meta.status !== "active") return { status: "queued" };
     for (const ws of sockets) this.pushMessage(ws, msg);
     sql.exec(
@@ -440,13 +445,19 @@ export class AgentMailbox extends DurableObject<Env> {
     if (!agentId || !tenantId) return new Response("missing identity", { status: 400 });
     const meta = this.bind({ agentId, tenantId });
     if (!meta) return new Response("identity mismatch", { status: 403 });
-    if (meta.status !== "active") return new Response("agent is not active", { status: 403 });
 
     // One live connection per agent: a new one replaces the old.
     for (const old of this.ctx.getWebSockets()) old.close(4000, "replaced by a newer connection");
 
     const pair = new WebSocketPair();
     const [client, server] = [pair[0], pair[1]];
+    if (meta.status !== "active") {
+      // Accept and close with a code the client can read: an HTTP 403 is invisible to the
+      // browser and Worker WebSocket APIs.
+      server.accept();
+      server.close(4003, meta.status === "paused" ? "agent paused" : "agent deleted");
+      return new Response(null, { status: 101, webSocket: client });
+    }
     const connectedAt = new Date().toISOString();
     const attachment: SocketAttachment = { agentId, connectedAt, tokens: BURST, refilledAt: Date.now() };
     this.ctx.acceptWebSocket(server);
@@ -515,9 +526,6 @@ export class AgentMailbox extends DurableObject<Env> {
   override async webSocketMessage(ws: WebSocket, data: string | ArrayBuffer): Promise<void> {
     const meta = this.meta();
     if (!meta) return ws.close(1011, "mailbox not bound");
-    if (!this.takeToken(ws)) {
-      return this.sendFrame(ws, { op: "error", code: "rate_limited", message: "Too many frames; slow down" });
-    }
     const size = typeof data === "string" ? data.length : data.byteLength;
     if (size > MAX_FRAME_BYTES) {
       return this.sendFrame(ws, {
@@ -531,6 +539,17 @@ export class AgentMailbox extends DurableObject<Env> {
       json = JSON.parse(typeof data === "string" ? data : new TextDecoder().decode(data));
     } catch {
       return this.sendFrame(ws, { op: "error", code: "invalid_frame", message: "Frames must be JSON" });
+    }
+    // Acks and config confirmations are never limited: dropping one would only cause redelivery.
+    const op = json && typeof json === "object" && "op" in json ? json.op : undefined;
+    if (op !== "ack" && op !== "config_applied" && !this.takeToken(ws)) {
+      const clientId = clientIdOf(json);
+      return this.sendFrame(ws, {
+        op: "error",
+        code: "rate_limited",
+        message: "Too many frames; slow down",
+        ...(clientId ? { clientId } : {}),
+      });
     }
     const frame = agentFrameSchema.safeParse(json);
     if (!frame.success) {

@@ -593,7 +593,22 @@ describe("agent lifecycle on the mailbox", () => {
     });
     await callJson("POST", `/api/dashboard/agents/${d.id}/actions/pause`, { token: t.adminToken });
     expect((await sd.waitClosed()).code).toBe(4003);
-    expect((await upgrade("/v1/mailbox", { authorization: `Bearer ${d.token}` })).status).toBe(403);
+    // A paused agent's socket is accepted and closed with 4003, a code every WebSocket client can read.
+    const refused = await connectAgent(d);
+    expect((await refused.waitClosed()).code).toBe(4003);
+    expect(
+      (
+        await call("POST", "/v1/messages", {
+          token: d.token,
+          body: { to: a.id, type: "notification", payload: { title: "x" } },
+        })
+      ).status,
+    ).toBe(403);
+    // restarting a paused agent does not resume it
+    const restarted = await callJson("POST", `/api/dashboard/agents/${d.id}/actions/restart`, {
+      token: t.adminToken,
+    });
+    expect(restarted.body.agent.status).toBe("paused");
     await callJson("POST", `/api/dashboard/agents/${d.id}/actions/resume`, { token: t.adminToken });
     const again = await connectAgent(d);
     await again.next((f) => f.op === "config");

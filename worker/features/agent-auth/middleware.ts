@@ -22,7 +22,10 @@ export const authenticateAgent: MiddlewareHandler<AppEnv> = async (c, next) => {
     .where(and(eq(agents.id, claims.sub), eq(agents.tenantId, claims.tid)))
     .get();
   if (!agent) throw new AppError(401, "invalid_token", "Agent token is invalid or expired");
-  if (agent.status !== "active") throw new AppError(403, "agent_paused", "This agent is paused");
+  // The mailbox socket of a paused agent is accepted and closed with 4003, which WebSocket clients can read.
+  const isUpgrade = c.req.header("upgrade")?.toLowerCase() === "websocket";
+  if (agent.status !== "active" && !isUpgrade)
+    throw new AppError(403, "agent_paused", "This agent is paused");
   c.set("principal", { kind: "agent", agentId: claims.sub, tenantId: claims.tid });
   c.set("tenantId", claims.tid);
   await next();

@@ -351,7 +351,8 @@ export async function agentAction(db: Database, tenantId: string, agentId: strin
     throw new AppError(409, "conflict", "The agent is already paused");
   if (action === "resume" && before.status !== "paused")
     throw new AppError(409, "conflict", "The agent is not paused");
-  const status = action === "pause" ? "paused" : "active";
+  // A restart leaves the status alone: restarting a paused agent does not resume it.
+  const status = action === "pause" ? "paused" : action === "resume" ? "active" : before.status;
   await db
     .update(agents)
     .set({ status, updatedAt: new Date().toISOString() })
