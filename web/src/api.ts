@@ -13,17 +13,20 @@ export class ApiError extends Error {
   readonly requestId?: string;
   /** Seconds, from the Retry-After header of a 429. */
   readonly retryAfter?: number;
+  /** The error body as sent, for codes whose `details` are not field messages (a 409's `current`). */
+  readonly body?: unknown;
 
   constructor(
     status: number,
     code: string,
     message: string,
-    extra: { details?: FieldErrors; requestId?: string; retryAfter?: number } = {},
+    extra: { details?: FieldErrors; requestId?: string; retryAfter?: number; body?: unknown } = {},
   ) {
     super(message);
     this.name = "ApiError";
     this.status = status;
     this.code = code;
+    if (extra.body !== undefined) this.body = extra.body;
     if (extra.details) this.details = extra.details;
     if (extra.requestId) this.requestId = extra.requestId;
     if (extra.retryAfter !== undefined) this.retryAfter = extra.retryAfter;
@@ -40,8 +43,8 @@ export function setUnauthorizedHandler(handler: () => void): void {
 
 let refreshing: Promise<boolean> | null = null;
 
-/** One refresh at a time: parallel 401s wait for the same attempt. */
-function refreshSession(): Promise<boolean> {
+/** One refresh at a time: parallel 401s (and the live feed's 4401 close) wait for the same attempt. */
+export function refreshSession(): Promise<boolean> {
   refreshing ??= fetch("/api/auth/refresh", {
     method: "POST",
     credentials: "same-origin",
@@ -90,6 +93,7 @@ async function toApiError(res: Response): Promise<ApiError> {
     const details = parseDetails(body.details);
     const rid = typeof body.requestId === "string" ? body.requestId : requestId;
     return new ApiError(res.status, code, message, {
+      body,
       ...(details ? { details } : {}),
       ...(rid ? { requestId: rid } : {}),
       ...(retryAfter !== undefined ? { retryAfter } : {}),
@@ -161,8 +165,28 @@ export const api = {
     request<T>("GET", path, { ...(query ? { query } : {}), ...(signal ? { signal } : {}) }),
   post: <T>(path: string, body?: unknown) => request<T>("POST", path, body === undefined ? {} : { body }),
   patch: <T>(path: string, body: unknown) => request<T>("PATCH", path, { body }),
+  put: <T>(path: string, body: unknown) => request<T>("PUT", path, { body }),
   del: <T = void>(path: string) => request<T>("DELETE", path),
 };
+
+export interface VersionInfo {
+  version?: number;
+  updatedBy?: string | null;
+  updatedAt?: string | null;
+}
+
+/** From a 409 `version_conflict`: `details.current`, the version that was saved in between. */
+export function conflictCurrent(e: unknown): VersionInfo | null {
+  if (!(e instanceof ApiError) || e.status !== 409) return null;
+  const details = isRecord(e.body) ? e.body.details : undefined;
+  const current = isRecord(details) ? details.current : undefined;
+  if (!isRecord(current)) return {};
+  return {
+    ...(typeof current.version === "number" ? { version: current.version } : {}),
+    ...(typeof current.updatedBy === "string" ? { updatedBy: current.updatedBy } : {}),
+    ...(typeof current.updatedAt === "string" ? { updatedAt: current.updatedAt } : {}),
+  };
+}
 
 /** A message for any thrown value, preferring the server's own words. */
 export function errorMessage(e: unknown): string {

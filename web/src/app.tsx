@@ -2,6 +2,7 @@ import type { JSX } from "preact";
 import { useEffect } from "preact/hooks";
 import { AppShell } from "./components/layout";
 import { Loading } from "./components/ui";
+import { lazyPage } from "./lazy";
 import { homePath, isOperator, loadSession, sessionError, sessionStatus } from "./models/session";
 import { AccountPage } from "./pages/account";
 import { AdminDashboardPage } from "./pages/admin-dashboard";
@@ -18,6 +19,16 @@ import { TenantDetailPage } from "./pages/tenant-detail";
 import { TenantNewPage } from "./pages/tenant-new";
 import { TenantsPage } from "./pages/tenants";
 import { location, matchPath, navigate } from "./router";
+
+// The live pages load on first visit: the graph editor, the flow diagram and the schema form are
+// the heaviest screens and most sessions never open them.
+const MessagesPage = lazyPage(() => import("./pages/messages").then((m) => m.MessagesPage));
+const MessageFlowPage = lazyPage(() => import("./pages/message-flow").then((m) => m.MessageFlowPage));
+const MessageDetailPage = lazyPage(() => import("./pages/message-detail").then((m) => m.MessageDetailPage));
+const AllowlistPage = lazyPage(() => import("./pages/allowlist").then((m) => m.AllowlistPage));
+const WorkflowsPage = lazyPage(() => import("./pages/workflows").then((m) => m.WorkflowsPage));
+const WorkflowRunPage = lazyPage(() => import("./pages/workflow-run").then((m) => m.WorkflowRunPage));
+const ConfigPage = lazyPage(() => import("./pages/config").then((m) => m.ConfigPage));
 
 type Access = "public" | "operator" | "tenant" | "user";
 
@@ -49,6 +60,23 @@ const ROUTES: RouteDef[] = [
     title: "Agent",
     render: (p) => <AgentDetailPage key={p.id} id={p.id ?? ""} />,
   },
+  { pattern: "/messages", access: "tenant", title: "Messages", render: () => <MessagesPage /> },
+  { pattern: "/messages/flow", access: "tenant", title: "Message flow", render: () => <MessageFlowPage /> },
+  {
+    pattern: "/messages/:id",
+    access: "tenant",
+    title: "Message",
+    render: (p) => <MessageDetailPage key={p.id} id={p.id ?? ""} />,
+  },
+  { pattern: "/allowlist", access: "tenant", title: "Allowlist", render: () => <AllowlistPage /> },
+  { pattern: "/workflows", access: "tenant", title: "Workflows", render: () => <WorkflowsPage /> },
+  {
+    pattern: "/workflows/runs/:id",
+    access: "tenant",
+    title: "Workflow run",
+    render: (p) => <WorkflowRunPage key={p.id} id={p.id ?? ""} />,
+  },
+  { pattern: "/config", access: "tenant", title: "Configuration", render: () => <ConfigPage /> },
   { pattern: "/skills", access: "tenant", title: "Skills", render: () => <SkillsPage /> },
   { pattern: "/team", access: "tenant", title: "Team", render: () => <TeamPage /> },
   { pattern: "/settings/api-keys", access: "tenant", title: "API keys", render: () => <ApiKeysPage /> },

@@ -47,6 +47,26 @@ export function dateTime(iso: string | null | undefined, fallback = "—"): stri
   return d ? dateTimeFmt.format(d) : fallback;
 }
 
+const clockFmt = new Intl.DateTimeFormat("en-US", {
+  hour: "2-digit",
+  minute: "2-digit",
+  second: "2-digit",
+  hourCycle: "h23",
+});
+const dayClockFmt = new Intl.DateTimeFormat("en-US", {
+  month: "short",
+  day: "numeric",
+  hour: "2-digit",
+  minute: "2-digit",
+  hourCycle: "h23",
+});
+/** For logs: "14:32:05" today, "Nov 25, 14:32" before. */
+export function clock(iso: string | null | undefined, fallback = "—"): string {
+  const d = parse(iso);
+  if (!d) return fallback;
+  return d.toDateString() === new Date().toDateString() ? clockFmt.format(d) : dayClockFmt.format(d);
+}
+
 const rtf = new Intl.RelativeTimeFormat("en-US", { numeric: "auto" });
 /** "3 minutes ago", falling back to a date beyond a week. */
 export function relative(iso: string | null | undefined, fallback = "Never"): string {
@@ -130,4 +150,24 @@ export function sanitizeSlug(input: string): string {
 export function agentCostLabel(included: boolean, costPerMonth: number): string {
   if (included) return costPerMonth > 0 ? `Included +${money(costPerMonth)}/mo` : "Included";
   return `${money(costPerMonth)}/mo`;
+}
+
+/** "1 d 2 h", "45 min", "30 s" */
+export function duration(seconds: number): string {
+  if (!Number.isFinite(seconds) || seconds < 0) return "—";
+  if (seconds < 60) return `${Math.round(seconds)} s`;
+  const units: Array<[number, string]> = [
+    [86400, "d"],
+    [3600, "h"],
+    [60, "min"],
+  ];
+  const out: string[] = [];
+  let rest = Math.round(seconds);
+  for (const [size, unit] of units) {
+    const n = Math.floor(rest / size);
+    if (n > 0) out.push(`${n} ${unit}`);
+    rest -= n * size;
+    if (out.length === 2) break;
+  }
+  return out.join(" ");
 }

@@ -10,11 +10,16 @@ import {
   IconChevronDown,
   IconGrid,
   IconKey,
+  IconMessages,
+  IconNetwork,
   IconPuzzle,
   IconShield,
+  IconSliders,
   IconUser,
   IconUsers,
+  IconWorkflow,
 } from "./icons";
+import { Toaster } from "./toaster";
 import { Badge } from "./ui";
 
 interface NavItem {
@@ -31,7 +36,14 @@ const OPERATOR_NAV: NavItem[] = [
 
 const TENANT_NAV: NavItem[] = [
   { href: "/agents", label: "Agents", icon: IconBot },
+  { href: "/messages", label: "Messages", icon: IconMessages },
+  { href: "/allowlist", label: "Allowlist", icon: IconNetwork },
+  { href: "/workflows", label: "Workflows", icon: IconWorkflow },
   { href: "/skills", label: "Skills", icon: IconPuzzle },
+];
+
+const TENANT_SETTINGS_NAV: NavItem[] = [
+  { href: "/config", label: "Configuration", icon: IconSliders },
   { href: "/team", label: "Team", icon: IconUsers },
   { href: "/settings/api-keys", label: "API keys", icon: IconKey },
 ];
@@ -70,12 +82,20 @@ function Sidebar() {
             ))}
           </div>
         ) : (
-          <div class="nav-group">
-            <div class="nav-heading">Workspace</div>
-            {TENANT_NAV.map((i) => (
-              <NavLink key={i.href} item={i} />
-            ))}
-          </div>
+          <>
+            <div class="nav-group">
+              <div class="nav-heading">Workspace</div>
+              {TENANT_NAV.map((i) => (
+                <NavLink key={i.href} item={i} />
+              ))}
+            </div>
+            <div class="nav-group">
+              <div class="nav-heading">Settings</div>
+              {TENANT_SETTINGS_NAV.map((i) => (
+                <NavLink key={i.href} item={i} />
+              ))}
+            </div>
+          </>
         )}
         <div class="nav-group">
           <div class="nav-heading">You</div>
@@ -220,6 +240,7 @@ export function AppShell({ children }: { children: ComponentChildren }) {
           {children}
         </main>
       </div>
+      <Toaster />
     </div>
   );
 }

@@ -292,3 +292,13 @@ export function DefinitionList({ items }: { items: Array<[string, ComponentChild
     </dl>
   );
 }
+
+/** A small spinner beside content that is being refreshed in the background. */
+export function Refreshing({ label = "Refreshing" }: { label?: string }) {
+  return (
+    <span class="refreshing" role="status">
+      <span class="spinner-ring spinner-inline" aria-hidden="true" />
+      <span class="visually-hidden">{label}</span>
+    </span>
+  );
+}

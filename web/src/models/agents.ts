@@ -1,4 +1,4 @@
-import { signal } from "@preact/signals";
+import { computed, signal } from "@preact/signals";
 import { api } from "../api";
 import type {
   Agent,
@@ -26,6 +26,23 @@ export const agentList = resource((signal, page: number) =>
 );
 export function loadAgents(): Promise<void> {
   return agentList.load(agentPage.value);
+}
+
+/**
+ * Every agent of the tenant (up to 100), for showing names instead of ids and for agent pickers.
+ * Pages call `loadAgentDirectory()` on mount; the last list stays visible while it refreshes.
+ */
+export const agentDirectory = resource(async (signal) => {
+  const page = await api.get<Page<Agent>>("/api/dashboard/agents", { page: 1, limit: 100 }, signal);
+  return [...page.data].sort((a, b) => a.name.localeCompare(b.name));
+});
+export function loadAgentDirectory(): Promise<void> {
+  return agentDirectory.load();
+}
+export const agentsById = computed(() => new Map((agentDirectory.data.value ?? []).map((a) => [a.id, a])));
+/** The agent's name, or its id when it is unknown (deleted, or beyond the first 100). */
+export function agentName(id: string): string {
+  return agentsById.value.get(id)?.name ?? id;
 }
 
 export const agentOptions = resource((signal) =>
@@ -80,5 +97,6 @@ onSessionReset(() => {
   agentOptions.reset();
   pricingPreview.reset();
   agentDetail.reset();
+  agentDirectory.reset();
   agentPage.value = 1;
 });
