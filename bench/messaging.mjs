@@ -138,17 +138,30 @@ async function drive(connectSender, connectReceiver, label) {
   const sendSockets = await Promise.all(senders.map((s) => connectSender(s)));
   const latencies = [];
   let seq = 0;
+  let lost = 0;
   const sendOne = (ws, i) =>
     new Promise((done) => {
       const key = `${label}-${i}-${seq++}`;
       const t0 = performance.now();
-      arrivals.set(key, (t1) => done(t1 - t0));
+      // A message that never arrives is counted as lost instead of stalling the run.
+      const timer = setTimeout(() => {
+        arrivals.delete(key);
+        lost++;
+        done(Number.NaN);
+      }, 10_000);
+      arrivals.set(key, (t1) => {
+        clearTimeout(timer);
+        done(t1 - t0);
+      });
       ws.send(JSON.stringify({ op: "send", clientId: key, to: receivers[i].id, type: "notification", payload: { title: key } }));
     });
 
   await Promise.all(
     sendSockets.map(async (ws, i) => {
-      for (let k = 0; k < LATENCY_MESSAGES; k++) latencies.push(await sendOne(ws, i));
+      for (let k = 0; k < LATENCY_MESSAGES; k++) {
+        const ms = await sendOne(ws, i);
+        if (!Number.isNaN(ms)) latencies.push(ms);
+      }
     }),
   );
 
@@ -159,8 +172,7 @@ async function drive(connectSender, connectReceiver, label) {
     sendSockets.map(async (ws, i) => {
       const lane = async () => {
         while (performance.now() < deadline) {
-          await sendOne(ws, i);
-          delivered++;
+          if (!Number.isNaN(await sendOne(ws, i))) delivered++;
         }
       };
       await Promise.all(Array.from({ length: WINDOW }, lane));
@@ -168,7 +180,7 @@ async function drive(connectSender, connectReceiver, label) {
   );
   const elapsed = (performance.now() - started) / 1000;
   for (const ws of [...recvSockets, ...sendSockets]) ws.close();
-  return { latency: summary(latencies), throughput: delivered / elapsed, delivered };
+  return { latency: summary(latencies), throughput: delivered / elapsed, delivered, lost };
 }
 
 process.stdout.write("baseline: plain ws relay…\n");
@@ -183,6 +195,9 @@ relay.wss.close();
 process.stdout.write("Aegis: mailbox sockets…\n");
 const connectMailbox = (a) => open(`${wsBase}/v1/mailbox`, { authorization: `Bearer ${a.token}` });
 const aegis = await drive(connectMailbox, connectMailbox, "aegis");
+process.stdout.write(
+  `  mailbox P50 ${aegis.latency.p50.toFixed(2)} ms, P95 ${aegis.latency.p95.toFixed(2)} ms; ${aegis.throughput.toFixed(0)} msg/s\n`,
+);
 
 // ---------- feed fan-out: send → event on /ws/messages with FEEDS dashboard sockets ----------
 process.stdout.write(`feed: ${FEEDS} dashboard sockets…\n`);
@@ -234,6 +249,7 @@ process.stdout.write(`${"Aegis mailbox A → B".padEnd(36)} ${fmt(aegis.latency.
 process.stdout.write(
   `${"ratio Aegis / baseline".padEnd(36)} ${fmt(aegis.latency.p50 / baseline.latency.p50)} ${fmt(aegis.latency.p95 / baseline.latency.p95)} ${fmt(aegis.latency.p99 / baseline.latency.p99)}\n`,
 );
+process.stdout.write(`lost (not delivered within 10 s): Aegis ${aegis.lost}, baseline ${baseline.lost}\n`);
 process.stdout.write(
   `\nsustained throughput (${WINDOW} in flight per sender, ${THROUGHPUT_SECONDS} s): Aegis ${aegis.throughput.toFixed(0)} msg/s, baseline ${baseline.throughput.toFixed(0)} msg/s, ratio ${(aegis.throughput / baseline.throughput).toFixed(3)}\n`,
 );

@@ -21,6 +21,10 @@ const DEFAULT_MAX_HOPS = 16;
 const DEFAULT_MAX_REPEATS = 4;
 const DEFAULT_TTL_SECONDS = 24 * 3600;
 const HUB_BATCH = 200;
+const HUB_FLUSH_DELAY_MS = 10;
+/** Acknowledged and expired messages, and loop-guard counters, are kept this long. */
+const INBOX_RETENTION_MS = 7 * 86_400_000;
+const PRUNE_EVERY_MS = 6 * 3600_000;
 
 type Status = "active" | "paused" | "deleted";
 
@@ -96,6 +100,10 @@ export function mailboxName(tenantId: string, agentId: string): string {
  */
 export class AgentMailbox extends DurableObject<Env> {
   private flushing: Promise<void> | null = null;
+  private metaCache: Meta | null | undefined;
+  private allowCache: { out: Set<string>; in: Set<string> } | undefined;
+  /** The armed alarm time as last seen; undefined = unknown (after a restart). A cache, never the truth. */
+  private alarmAt: number | null | undefined;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -116,7 +124,12 @@ export class AgentMailbox extends DurableObject<Env> {
       sql.exec("CREATE INDEX IF NOT EXISTS inbox_pending ON inbox (status, seq)");
       sql.exec("CREATE INDEX IF NOT EXISTS inbox_correlation ON inbox (correlation_id)");
       sql.exec(`CREATE TABLE IF NOT EXISTS chains (correlation_id TEXT NOT NULL, to_agent TEXT NOT NULL, type TEXT NOT NULL,
-        count INTEGER NOT NULL, PRIMARY KEY (correlation_id, to_agent, type))`);
+        count INTEGER NOT NULL, updated_at TEXT NOT NULL DEFAULT '', PRIMARY KEY (correlation_id, to_agent, type))`);
+      // Storage written before updated_at existed gets the column (DO SQLite has no migration runner).
+      const chainColumns = sql.exec<{ name: string }>("PRAGMA table_info(chains)").toArray();
+      if (!chainColumns.some((c) => c.name === "updated_at")) {
+        sql.exec("ALTER TABLE chains ADD COLUMN updated_at TEXT NOT NULL DEFAULT ''");
+      }
       sql.exec(
         "CREATE TABLE IF NOT EXISTS hub_outbox (seq INTEGER PRIMARY KEY AUTOINCREMENT, event TEXT NOT NULL)",
       );
@@ -130,15 +143,47 @@ export class AgentMailbox extends DurableObject<Env> {
     return this.ctx.getWebSockets().filter((ws) => ws.readyState === WebSocket.OPEN);
   }
 
+  /** The identity and settings row, cached in memory; every write goes through writeMeta, which drops the cache. */
   private meta(): Meta | null {
-    return this.ctx.storage.sql.exec<Meta>("SELECT * FROM mailbox_meta WHERE id = 1").toArray()[0] ?? null;
+    if (this.metaCache === undefined) {
+      this.metaCache =
+        this.ctx.storage.sql.exec<Meta>("SELECT * FROM mailbox_meta WHERE id = 1").toArray()[0] ?? null;
+    }
+    return this.metaCache;
+  }
+
+  private writeMeta(query: string, ...args: SqlStorageValue[]) {
+    this.ctx.storage.sql.exec(query, ...args);
+    this.metaCache = undefined;
+  }
+
+  /** The directed allowlist copy, cached as sets; applyAllowlist replaces both table and cache. */
+  private allowed(direction: "out" | "in"): Set<string> {
+    if (!this.allowCache) {
+      const sql = this.ctx.storage.sql;
+      this.allowCache = {
+        out: new Set(
+          sql
+            .exec<{ agent: string }>("SELECT agent FROM allow_out")
+            .toArray()
+            .map((r) => r.agent),
+        ),
+        in: new Set(
+          sql
+            .exec<{ agent: string }>("SELECT agent FROM allow_in")
+            .toArray()
+            .map((r) => r.agent),
+        ),
+      };
+    }
+    return this.allowCache[direction];
   }
 
   /** Binds this object to its agent on first use; refuses to be rebound to another identity. */
   private bind(who: MailboxIdentity): Meta | null {
     const meta = this.meta();
     if (meta) return meta.agent_id === who.agentId && meta.tenant_id === who.tenantId ? meta : null;
-    this.ctx.storage.sql.exec(
+    this.writeMeta(
       "INSERT INTO mailbox_meta (id, agent_id, tenant_id) VALUES (1, ?, ?)",
       who.agentId,
       who.tenantId,
@@ -161,7 +206,8 @@ export class AgentMailbox extends DurableObject<Env> {
       sql.exec("DELETE FROM allow_in");
       for (const a of new Set(outgoing)) sql.exec("INSERT INTO allow_out (agent) VALUES (?)", a);
       for (const a of new Set(incoming)) sql.exec("INSERT INTO allow_in (agent) VALUES (?)", a);
-      sql.exec("UPDATE mailbox_meta SET allowlist_version = ? WHERE id = 1", version);
+      this.allowCache = undefined;
+      this.writeMeta("UPDATE mailbox_meta SET allowlist_version = ? WHERE id = 1", version);
     });
     return { ok: true, version };
   }
@@ -176,7 +222,7 @@ export class AgentMailbox extends DurableObject<Env> {
     if (!meta) return { ok: false, code: "identity_mismatch" };
     if (version > meta.config_version) {
       const messaging = readMessagingLimits(config);
-      this.ctx.storage.sql.exec(
+      this.writeMeta(
         "UPDATE mailbox_meta SET config_version = ?, config_json = ?, max_hops = ?, max_repeats = ?, default_ttl = ? WHERE id = 1",
         version,
         JSON.stringify(config),
@@ -196,7 +242,7 @@ export class AgentMailbox extends DurableObject<Env> {
   async setStatus(who: MailboxIdentity, status: Status): Promise<{ ok: boolean }> {
     const meta = this.bind(who);
     if (!meta) return { ok: false };
-    this.ctx.storage.sql.exec("UPDATE mailbox_meta SET status = ? WHERE id = 1", status);
+    this.writeMeta("UPDATE mailbox_meta SET status = ? WHERE id = 1", status);
     if (status !== "active") {
       for (const ws of this.ctx.getWebSockets())
         ws.close(4003, status === "paused" ? "agent paused" : "agent deleted");
@@ -258,7 +304,8 @@ export class AgentMailbox extends DurableObject<Env> {
     const parentHop =
       sql
         .exec<{ hop: number | null }>(
-          "SELECT MAX(hop) AS hop FROM inbox WHERE correlation_id = ? OR id = ?",
+          // Two indexed lookups: an OR across both columns would scan the whole inbox.
+          "SELECT MAX(hop) AS hop FROM (SELECT hop FROM inbox WHERE correlation_id = ? UNION ALL SELECT hop FROM inbox WHERE id = ?)",
           correlationId,
           correlationId,
         )
@@ -280,37 +327,35 @@ export class AgentMailbox extends DurableObject<Env> {
 
     let status: DeliveryState;
     let reason: RejectReason | undefined;
-    const repeats =
-      sql
-        .exec<{ count: number }>(
-          "SELECT count FROM chains WHERE correlation_id = ? AND to_agent = ? AND type = ?",
-          correlationId,
-          input.to,
-          input.type,
-        )
-        .toArray()[0]?.count ?? 0;
-    const allowed =
-      input.to !== meta.agent_id &&
-      sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM allow_out WHERE agent = ?", input.to).toArray()[0]
-        ?.n === 1;
-
-    if (hop > meta.max_hops || repeats >= meta.max_repeats) {
+    const allowed = input.to !== meta.agent_id && this.allowed("out").has(input.to);
+    if (hop > meta.max_hops) {
       status = "rejected";
       reason = "loop_detected";
     } else if (!allowed) {
       status = "rejected";
       reason = "not_allowed";
     } else {
-      sql.exec(
-        `INSERT INTO chains (correlation_id, to_agent, type, count) VALUES (?, ?, ?, 1)
-         ON CONFLICT (correlation_id, to_agent, type) DO UPDATE SET count = count + 1`,
-        correlationId,
-        input.to,
-        input.type,
-      );
-      const outcome = await this.handOff(meta.tenant_id, request);
-      status = outcome.status;
-      reason = outcome.reason;
+      // Count this sender → recipient → type in the chain; past the threshold the chain is a loop.
+      const repeats =
+        sql
+          .exec<{ count: number }>(
+            `INSERT INTO chains (correlation_id, to_agent, type, count, updated_at) VALUES (?, ?, ?, 1, ?)
+             ON CONFLICT (correlation_id, to_agent, type) DO UPDATE SET count = count + 1, updated_at = excluded.updated_at
+             RETURNING count`,
+            correlationId,
+            input.to,
+            input.type,
+            sentAt,
+          )
+          .toArray()[0]?.count ?? 1;
+      if (repeats > meta.max_repeats) {
+        status = "rejected";
+        reason = "loop_detected";
+      } else {
+        const outcome = await this.handOff(meta.tenant_id, request);
+        status = outcome.status;
+        reason = outcome.reason;
+      }
     }
     this.queueHubEvent({ kind: "message", message: { ...request, status, reason: reason ?? null } });
     return { ok: true, id, status, correlationId, ...(reason ? { reason } : {}) };
@@ -353,41 +398,37 @@ export class AgentMailbox extends DurableObject<Env> {
     ) {
       return { status: "rejected", reason: "not_allowed" };
     }
-    const allowed =
-      this.ctx.storage.sql
-        .exec<{ n: number }>("SELECT COUNT(*) AS n FROM allow_in WHERE agent = ?", msg.from)
-        .toArray()[0]?.n === 1;
+    const allowed = this.allowed("in").has(msg.from);
     if (!allowed) return { status: "rejected", reason: "not_allowed" };
 
-    const sql = this.ctx.storage.sql;
-    const inserted = sql.exec(
-      `INSERT INTO inbox (id, from_agent, type, payload, correlation_id, hop, status, sent_at, expires_at)
-       VALUES (?, ?, ?, ?, ?, ?, 'queued', ?, ?) ON CONFLICT (id) DO NOTHING`,
+    // The push and the row are one step: the frame leaves only once the row is durable (output gate).
+    const sockets = meta.status === "active" ? this.openSockets() : [];
+    const status: DeliveryState = sockets.length > 0 ? "delivered" : "queued";
+    const now = new Date().toISOString();
+    const inserted = this.ctx.storage.sql.exec(
+      `INSERT INTO inbox (id, from_agent, type, payload, correlation_id, hop, status, sent_at, expires_at, delivered_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`,
       msg.id,
       msg.from,
       msg.type,
       JSON.stringify(msg.payload ?? null),
       msg.correlationId,
       msg.hop,
+      status,
       msg.sentAt,
       msg.expiresAt,
+      status === "delivered" ? now : null,
     ).rowsWritten;
     if (inserted === 0) {
-      const existing = sql
+      // A retried hand-off of a message we already hold: answer with its state, store nothing twice.
+      const existing = this.ctx.storage.sql
         .exec<{ status: DeliveryState }>("SELECT status FROM inbox WHERE id = ?", msg.id)
         .toArray()[0];
       return { status: existing?.status ?? "queued" };
     }
-    await this.scheduleAlarm();
-    const sockets = this.openSockets();
-    if (sockets.length === 0 || meta.status !== "active") return { status: "queued" };
     for (const ws of sockets) this.pushMessage(ws, msg);
-    sql.exec(
-      "UPDATE inbox SET status = 'delivered', delivered_at = ? WHERE id = ?",
-      new Date().toISOString(),
-      msg.id,
-    );
-    return { status: "delivered" };
+    await this.scheduleAlarm(Date.parse(msg.expiresAt));
+    return { status };
   }
 
   private pushMessage(
@@ -407,18 +448,23 @@ export class AgentMailbox extends DurableObject<Env> {
   }
 
   private ack(id: string): boolean {
-    const sql = this.ctx.storage.sql;
-    const row = sql
-      .exec<{ status: string; from_agent: string; type: MessageType }>(
-        "SELECT status, from_agent, type FROM inbox WHERE id = ?",
+    const at = new Date().toISOString();
+    const row = this.ctx.storage.sql
+      .exec<{ from_agent: string; type: MessageType }>(
+        `UPDATE inbox SET status = 'acknowledged', acked_at = ? WHERE id = ? AND status IN ('queued', 'delivered')
+         RETURNING from_agent, type`,
+        at,
         id,
       )
       .toArray()[0];
-    if (!row) return false;
-    if (row.status === "acknowledged") return true;
-    if (row.status !== "queued" && row.status !== "delivered") return false;
-    const at = new Date().toISOString();
-    sql.exec("UPDATE inbox SET status = 'acknowledged', acked_at = ? WHERE id = ?", at, id);
+    if (!row) {
+      // Acking twice is fine; acking something never delivered (or expired) is not.
+      return (
+        this.ctx.storage.sql
+          .exec<{ status: string }>("SELECT status FROM inbox WHERE id = ?", id)
+          .toArray()[0]?.status === "acknowledged"
+      );
+    }
     const meta = this.meta();
     if (meta) {
       this.queueHubEvent({
@@ -462,7 +508,7 @@ export class AgentMailbox extends DurableObject<Env> {
     const attachment: SocketAttachment = { agentId, connectedAt, tokens: BURST, refilledAt: Date.now() };
     this.ctx.acceptWebSocket(server);
     server.serializeAttachment(attachment);
-    this.ctx.storage.sql.exec("UPDATE mailbox_meta SET connected_at = ? WHERE id = 1", connectedAt);
+    this.writeMeta("UPDATE mailbox_meta SET connected_at = ? WHERE id = 1", connectedAt);
     this.queueHubEvent({ kind: "presence", agentId, connected: true, at: connectedAt });
 
     if (meta.config_json && meta.config_version > 0) {
@@ -602,8 +648,8 @@ export class AgentMailbox extends DurableObject<Env> {
           });
         }
         const at = new Date().toISOString();
-        this.ctx.storage.sql.exec(
-          "UPDATE mailbox_meta SET applied_version = ?, applied_at = ? WHERE id = 1",
+        this.writeMeta(
+          "UPDATE mailbox_meta SET applied_version = MAX(COALESCE(applied_version, 0), ?), applied_at = ? WHERE id = 1",
           f.version,
           at,
         );
@@ -669,7 +715,12 @@ export class AgentMailbox extends DurableObject<Env> {
   // ---- expiry and the hub outbox ----
 
   override async alarm(): Promise<void> {
+    this.alarmAt = undefined;
     const sql = this.ctx.storage.sql;
+    // Finished messages stay for a while (for redelivery checks and hop counting), then go.
+    const cutoff = new Date(Date.now() - INBOX_RETENTION_MS).toISOString();
+    sql.exec("DELETE FROM inbox WHERE status IN ('acknowledged', 'expired') AND sent_at < ?", cutoff);
+    sql.exec("DELETE FROM chains WHERE updated_at < ?", cutoff);
     const meta = this.meta();
     const now = new Date().toISOString();
     const expired = sql
@@ -695,7 +746,18 @@ export class AgentMailbox extends DurableObject<Env> {
     await this.scheduleAlarm();
   }
 
-  private async scheduleAlarm() {
+  /**
+   * Arms the one alarm for the earliest due work: the next expiry, or a retry of the hub outbox.
+   * `alarmAt` caches what is armed so the hot path (every delivery) usually skips the storage calls.
+   */
+  private async scheduleAlarm(candidate?: number) {
+    if (
+      candidate !== undefined &&
+      this.alarmAt !== undefined &&
+      this.alarmAt !== null &&
+      this.alarmAt <= candidate
+    )
+      return;
     const sql = this.ctx.storage.sql;
     const next = sql
       .exec<{ at: string | null }>(
@@ -704,14 +766,17 @@ export class AgentMailbox extends DurableObject<Env> {
       .toArray()[0]?.at;
     const outboxWaiting =
       (sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM hub_outbox").toArray()[0]?.n ?? 0) > 0;
-    const times = [
+    const at = Math.min(
       next ? Date.parse(next) : Number.POSITIVE_INFINITY,
       outboxWaiting ? Date.now() + 1000 : Number.POSITIVE_INFINITY,
-    ];
-    const at = Math.min(...times);
-    if (Number.isFinite(at)) {
-      const current = await this.ctx.storage.getAlarm();
-      if (current === null || at < current) await this.ctx.storage.setAlarm(at);
+      PRUNE_EVERY_MS + Date.now(),
+    );
+    const current = await this.ctx.storage.getAlarm();
+    if (current === null || at < current) {
+      await this.ctx.storage.setAlarm(at);
+      this.alarmAt = at;
+    } else {
+      this.alarmAt = current;
     }
   }
 
@@ -719,9 +784,12 @@ export class AgentMailbox extends DurableObject<Env> {
   private queueHubEvent(event: HubEvent) {
     this.ctx.storage.sql.exec("INSERT INTO hub_outbox (event) VALUES (?)", JSON.stringify(event));
     if (!this.flushing) {
-      this.flushing = this.flushHub().finally(() => {
-        this.flushing = null;
-      });
+      // A short delay gathers the events of a burst into one RPC; the outbox row is already durable.
+      this.flushing = new Promise<void>((resolve) => setTimeout(resolve, HUB_FLUSH_DELAY_MS))
+        .then(() => this.flushHub())
+        .finally(() => {
+          this.flushing = null;
+        });
     }
   }
 

@@ -163,7 +163,7 @@ async function main() {
     quiet: true,
   });
 
-  const inspectorPort = await freePort();
+  const inspectorPort = Number(process.env.AEGIS_INSPECTOR_PORT ?? 0) || (await freePort());
   const logFile = createWriteStream(resolve(stateDir, "wrangler.log"), { flags: "a" });
   const wrangler = spawn(
     wranglerBin,
