@@ -3,11 +3,10 @@
 // local workerd), each beside a baseline measured in the same run: GET /api/health, the floor of
 // a request through the Worker. Figures are ratios to that floor plus absolute milliseconds.
 import { spawn } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { readFileSync, rmSync } from "node:fs";
+import { resolve } from "node:path";
 import { performance } from "node:perf_hooks";
-import { freePort, waitForHttp } from "../scripts/lib/proc.mjs";
+import { benchStateDir, freePort, waitForHttp } from "../scripts/lib/proc.mjs";
 
 const root = resolve(import.meta.dirname, "..");
 const READS = Number(process.env.BENCH_READS ?? 300);
@@ -15,7 +14,8 @@ const WRITES = Number(process.env.BENCH_WRITES ?? 150);
 const WARMUP = 20;
 
 const port = await freePort();
-const stateDir = mkdtempSync(join(tmpdir(), "aegis-bench-"));
+const { dir: stateDir, label: stateLabel } = await benchStateDir("aegis-bench-");
+process.stdout.write(`local state on ${stateLabel}\n`);
 const base = `http://127.0.0.1:${port}`;
 const dev = spawn(process.execPath, [resolve(root, "scripts/dev.mjs")], {
   cwd: root,

@@ -4,12 +4,11 @@
 // run as the baseline. Prints P50/P95/P99 latency, sustained messages/s, and send → feed latency
 // with 50 dashboard sockets connected.
 import { spawn } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { readFileSync, rmSync } from "node:fs";
+import { resolve } from "node:path";
 import { performance } from "node:perf_hooks";
 import WebSocket, { WebSocketServer } from "ws";
-import { freePort, waitForHttp } from "../scripts/lib/proc.mjs";
+import { benchStateDir, freePort, waitForHttp } from "../scripts/lib/proc.mjs";
 
 const root = resolve(import.meta.dirname, "..");
 const PAIRS = Number(process.env.BENCH_PAIRS ?? 50);
@@ -18,7 +17,8 @@ const THROUGHPUT_SECONDS = Number(process.env.BENCH_SECONDS ?? 8);
 const WINDOW = Number(process.env.BENCH_WINDOW ?? 8); // outstanding messages per sender in the throughput run
 const FEEDS = Number(process.env.BENCH_FEEDS ?? 50);
 
-const pct = (sorted, p) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN;
+const pct = (sorted, p) =>
+  sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN;
 const summary = (xs) => {
   const s = [...xs].sort((a, b) => a - b);
   return { n: s.length, p50: pct(s, 50), p95: pct(s, 95), p99: pct(s, 99) };
@@ -26,7 +26,8 @@ const summary = (xs) => {
 
 // ---------- the platform ----------
 const port = await freePort();
-const stateDir = mkdtempSync(join(tmpdir(), "aegis-bench-msg-"));
+const { dir: stateDir, label: stateLabel } = await benchStateDir("aegis-bench-msg-");
+process.stdout.write(`local state on ${stateLabel}\n`);
 const base = `http://127.0.0.1:${port}`;
 const dev = spawn(process.execPath, [resolve(root, "scripts/dev.mjs")], {
   cwd: root,
@@ -48,7 +49,11 @@ const password = /^AEGIS_DEV_PASSWORD=(.*)$/m.exec(readFileSync(resolve(root, ".
 async function api(method, path, token, body) {
   const headers = { "content-type": "application/json" };
   if (token) headers.authorization = `Bearer ${token}`;
-  const res = await fetch(`${base}${path}`, { method, headers, body: body ? JSON.stringify(body) : undefined });
+  const res = await fetch(`${base}${path}`, {
+    method,
+    headers,
+    body: body ? JSON.stringify(body) : undefined,
+  });
   const text = await res.text();
   if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${text}`);
   return text ? JSON.parse(text) : null;
@@ -68,12 +73,20 @@ for (;;) {
   if (p.status === "failed") throw new Error("provisioning failed");
   await new Promise((r) => setTimeout(r, 100));
 }
-const admin = (await api("POST", "/api/auth/login", null, { email: "admin@bench-msg.local", password: created.admin.oneTimePassword }))
-  .accessToken;
+const admin = (
+  await api("POST", "/api/auth/login", null, {
+    email: "admin@bench-msg.local",
+    password: created.admin.oneTimePassword,
+  })
+).accessToken;
 process.stdout.write(`creating ${PAIRS * 2} agents and ${PAIRS} links…\n`);
 const agents = [];
 for (let i = 0; i < PAIRS * 2; i++) {
-  const a = await api("POST", "/api/dashboard/agents", admin, { name: `agent-${i}`, modelTier: "sonnet", thinkingMode: "off" });
+  const a = await api("POST", "/api/dashboard/agents", admin, {
+    name: `agent-${i}`,
+    modelTier: "sonnet",
+    thinkingMode: "off",
+  });
   const tok = await api("POST", "/v1/auth/token", null, { agentId: a.agent.id, credential: a.credential });
   agents.push({ id: a.agent.id, token: tok.token });
 }
@@ -102,7 +115,11 @@ async function startRelay() {
     ws.on("message", (data) => {
       const f = JSON.parse(data.toString());
       if (f.op === "send") {
-        byId.get(f.to)?.send(JSON.stringify({ op: "message", id: f.clientId, from: id, type: f.type, payload: f.payload }));
+        byId
+          .get(f.to)
+          ?.send(
+            JSON.stringify({ op: "message", id: f.clientId, from: id, type: f.type, payload: f.payload }),
+          );
         ws.send(JSON.stringify({ op: "sent", clientId: f.clientId, status: "delivered" }));
       }
     });
@@ -153,7 +170,15 @@ async function drive(connectSender, connectReceiver, label) {
         clearTimeout(timer);
         done(t1 - t0);
       });
-      ws.send(JSON.stringify({ op: "send", clientId: key, to: receivers[i].id, type: "notification", payload: { title: key } }));
+      ws.send(
+        JSON.stringify({
+          op: "send",
+          clientId: key,
+          to: receivers[i].id,
+          type: "notification",
+          payload: { title: key },
+        }),
+      );
     });
 
   await Promise.all(
@@ -201,7 +226,9 @@ process.stdout.write(
 
 // ---------- feed fan-out: send → event on /ws/messages with FEEDS dashboard sockets ----------
 process.stdout.write(`feed: ${FEEDS} dashboard sockets…\n`);
-const feeds = await Promise.all(Array.from({ length: FEEDS }, () => open(`${wsBase}/ws/messages?token=${admin}`)));
+const feeds = await Promise.all(
+  Array.from({ length: FEEDS }, () => open(`${wsBase}/ws/messages?token=${admin}`)),
+);
 const feedLatencies = [];
 const pendingFeed = new Map();
 for (const ws of feeds) {
@@ -235,17 +262,33 @@ for (let i = 0; i < 40; i++) {
       pendingFeed.set(f.id, { t0, left: FEEDS, done });
     };
     s0.on("message", onSent);
-    s0.send(JSON.stringify({ op: "send", clientId: `feed-${i}`, to: receivers[0].id, type: "notification", payload: { title: `f${i}` } }));
+    s0.send(
+      JSON.stringify({
+        op: "send",
+        clientId: `feed-${i}`,
+        to: receivers[0].id,
+        type: "notification",
+        payload: { title: `f${i}` },
+      }),
+    );
   });
 }
 const feed = summary(feedLatencies);
 for (const ws of [...feeds, s0, r0]) ws.close();
 
 const fmt = (n) => n.toFixed(2).padStart(8);
-process.stdout.write(`\nMessaging against wrangler dev (local workerd), ${PAIRS} sending agents, same machine and run\n`);
-process.stdout.write(`${"".padEnd(36)} ${"P50 ms".padStart(8)} ${"P95 ms".padStart(8)} ${"P99 ms".padStart(8)}\n`);
-process.stdout.write(`${"baseline: plain Node ws relay".padEnd(36)} ${fmt(baseline.latency.p50)} ${fmt(baseline.latency.p95)} ${fmt(baseline.latency.p99)}\n`);
-process.stdout.write(`${"Aegis mailbox A → B".padEnd(36)} ${fmt(aegis.latency.p50)} ${fmt(aegis.latency.p95)} ${fmt(aegis.latency.p99)}\n`);
+process.stdout.write(
+  `\nMessaging against wrangler dev (local workerd), ${PAIRS} sending agents, same machine and run\n`,
+);
+process.stdout.write(
+  `${"".padEnd(36)} ${"P50 ms".padStart(8)} ${"P95 ms".padStart(8)} ${"P99 ms".padStart(8)}\n`,
+);
+process.stdout.write(
+  `${"baseline: plain Node ws relay".padEnd(36)} ${fmt(baseline.latency.p50)} ${fmt(baseline.latency.p95)} ${fmt(baseline.latency.p99)}\n`,
+);
+process.stdout.write(
+  `${"Aegis mailbox A → B".padEnd(36)} ${fmt(aegis.latency.p50)} ${fmt(aegis.latency.p95)} ${fmt(aegis.latency.p99)}\n`,
+);
 process.stdout.write(
   `${"ratio Aegis / baseline".padEnd(36)} ${fmt(aegis.latency.p50 / baseline.latency.p50)} ${fmt(aegis.latency.p95 / baseline.latency.p95)} ${fmt(aegis.latency.p99 / baseline.latency.p99)}\n`,
 );
@@ -256,7 +299,9 @@ process.stdout.write(
 process.stdout.write(
   `send → /ws/messages event with ${FEEDS} feed sockets (${feed.n} deliveries): P50 ${feed.p50.toFixed(2)} ms, P95 ${feed.p95.toFixed(2)} ms, P99 ${feed.p99.toFixed(2)} ms\n`,
 );
-process.stdout.write("(targets: mailbox P95 < 50 ms and P50 ≤ 8× baseline; ≥ 2,000 msg/s; feed P95 < 100 ms)\n");
+process.stdout.write(
+  "(targets: mailbox P95 < 50 ms and P50 ≤ 8× baseline; ≥ 2,000 msg/s; feed P95 < 100 ms)\n",
+);
 
 process.kill(-dev.pid, "SIGINT");
 await new Promise((r) => dev.once("exit", r));

@@ -46,8 +46,6 @@ type Meta = {
 interface SocketAttachment {
   agentId: string;
   connectedAt: string;
-  tokens: number;
-  refilledAt: number;
 }
 
 export interface DeliveryRequest {
@@ -101,6 +99,7 @@ export function mailboxName(tenantId: string, agentId: string): string {
 export class AgentMailbox extends DurableObject<Env> {
   private flushing: Promise<void> | null = null;
   private metaCache: Meta | null | undefined;
+  private buckets = new WeakMap<WebSocket, { tokens: number; at: number }>();
   private allowCache: { out: Set<string>; in: Set<string> } | undefined;
   /** The armed alarm time as last seen; undefined = unknown (after a restart). A cache, never the truth. */
   private alarmAt: number | null | undefined;
@@ -505,7 +504,7 @@ export class AgentMailbox extends DurableObject<Env> {
       return new Response(null, { status: 101, webSocket: client });
     }
     const connectedAt = new Date().toISOString();
-    const attachment: SocketAttachment = { agentId, connectedAt, tokens: BURST, refilledAt: Date.now() };
+    const attachment: SocketAttachment = { agentId, connectedAt };
     this.ctx.acceptWebSocket(server);
     server.serializeAttachment(attachment);
     this.writeMeta("UPDATE mailbox_meta SET connected_at = ? WHERE id = 1", connectedAt);
@@ -694,13 +693,13 @@ export class AgentMailbox extends DurableObject<Env> {
     }
   }
 
+  /** A soft limit, so its state lives in memory: after hibernation a socket simply starts with a full bucket. */
   private takeToken(ws: WebSocket): boolean {
-    const a = ws.deserializeAttachment() as SocketAttachment | null;
-    if (!a) return true;
     const now = Date.now();
-    const tokens = Math.min(BURST, a.tokens + ((now - a.refilledAt) / 1000) * RATE_PER_SECOND);
+    const b = this.buckets.get(ws) ?? { tokens: BURST, at: now };
+    const tokens = Math.min(BURST, b.tokens + ((now - b.at) / 1000) * RATE_PER_SECOND);
     const ok = tokens >= 1;
-    ws.serializeAttachment({ ...a, tokens: ok ? tokens - 1 : tokens, refilledAt: now });
+    this.buckets.set(ws, { tokens: ok ? tokens - 1 : tokens, at: now });
     return ok;
   }
 

@@ -344,8 +344,9 @@ export class TenantHub extends DurableObject<Env> {
         if (e.kind === "message") {
           const m = e.message;
           const payload = JSON.stringify(m.payload ?? null);
-          sql.exec(
-            `INSERT INTO messages (id, from_agent, to_agent, type, status, status_rank, reason, correlation_id, hop, payload,
+          const row = sql
+            .exec<MessageRow>(
+              `INSERT INTO messages (id, from_agent, to_agent, type, status, status_rank, reason, correlation_id, hop, payload,
                payload_preview, ttl_seconds, expires_at, sent_at, updated_at)
              VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
              ON CONFLICT (id) DO UPDATE SET payload = excluded.payload, payload_preview = excluded.payload_preview,
@@ -353,23 +354,25 @@ export class TenantHub extends DurableObject<Env> {
                expires_at = excluded.expires_at, sent_at = excluded.sent_at,
                reason = COALESCE(messages.reason, excluded.reason),
                status = CASE WHEN excluded.status_rank > messages.status_rank THEN excluded.status ELSE messages.status END,
-               status_rank = MAX(messages.status_rank, excluded.status_rank)`,
-            m.id,
-            m.from,
-            m.to,
-            m.type,
-            m.status,
-            RANK[m.status],
-            m.reason,
-            m.correlationId,
-            m.hop,
-            payload,
-            payload.slice(0, PREVIEW),
-            m.ttlSeconds,
-            m.expiresAt,
-            m.sentAt,
-            m.sentAt,
-          );
+               status_rank = MAX(messages.status_rank, excluded.status_rank)
+             RETURNING *`,
+              m.id,
+              m.from,
+              m.to,
+              m.type,
+              m.status,
+              RANK[m.status],
+              m.reason,
+              m.correlationId,
+              m.hop,
+              payload,
+              payload.slice(0, PREVIEW),
+              m.ttlSeconds,
+              m.expiresAt,
+              m.sentAt,
+              m.sentAt,
+            )
+            .toArray()[0];
           sql.exec(
             "INSERT INTO message_events (message_id, status, reason, at) VALUES (?, 'queued', NULL, ?) ON CONFLICT DO NOTHING",
             m.id,
@@ -384,7 +387,6 @@ export class TenantHub extends DurableObject<Env> {
               m.sentAt,
             );
           }
-          const row = sql.exec<MessageRow>("SELECT * FROM messages WHERE id = ?", m.id).toArray()[0];
           if (row) out.push({ event: "message", message: toFeedMessage(row) });
           if (m.status !== "rejected" && m.status !== "failed" && this.matchWorkflowReply(m)) advance = true;
         } else if (e.kind === "status") {

@@ -54,3 +54,17 @@ export async function waitForHttp(url, timeoutMs) {
   }
   throw new Error(`${url} did not answer within ${timeoutMs} ms (${last})`);
 }
+
+/**
+ * Where a benchmark keeps its local Durable Object / D1 state. On this kind of VM an fsync costs
+ * milliseconds, which would measure the disk rather than the platform, so tmpfs is the default when
+ * there is one; BENCH_STATE=disk measures on disk instead.
+ */
+export async function benchStateDir(prefix) {
+  const { mkdtempSync, existsSync } = await import("node:fs");
+  const { tmpdir } = await import("node:os");
+  const { join } = await import("node:path");
+  const onTmpfs = process.env.BENCH_STATE !== "disk" && existsSync("/dev/shm");
+  const dir = mkdtempSync(join(onTmpfs ? "/dev/shm" : tmpdir(), prefix));
+  return { dir, label: onTmpfs ? "tmpfs (/dev/shm; BENCH_STATE=disk for the VM disk)" : `disk (${dir})` };
+}
