@@ -769,6 +769,7 @@ export class TenantHub extends DurableObject<Env> {
     const steps = sql
       .exec<{
         name: string;
+        template_step: number;
         status: RunStepStatus;
         agent_id: string;
         message_id: string | null;
@@ -776,7 +777,7 @@ export class TenantHub extends DurableObject<Env> {
         started_at: string | null;
         finished_at: string | null;
       }>(
-        "SELECT name, status, agent_id, message_id, error, started_at, finished_at FROM workflow_steps WHERE run_id = ? ORDER BY seq",
+        "SELECT name, template_step, status, agent_id, message_id, error, started_at, finished_at FROM workflow_steps WHERE run_id = ? ORDER BY seq",
         id,
       )
       .toArray();
@@ -792,6 +793,7 @@ export class TenantHub extends DurableObject<Env> {
       trigger: r.trigger,
       steps: steps.map((s) => ({
         name: s.name,
+        templateStep: s.template_step,
         status: s.status,
         agentId: s.agent_id,
         messageId: s.message_id,

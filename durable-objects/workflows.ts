@@ -125,6 +125,8 @@ export type RunStepStatus = "pending" | "running" | "completed" | "failed";
 
 export interface WorkflowRunStep {
   name: string;
+  /** Index into the template's steps: one run step per template step and participant. */
+  templateStep: number;
   status: RunStepStatus;
   agentId: string | null;
   messageId: string | null;

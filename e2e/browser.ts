@@ -23,6 +23,8 @@ export async function launch(): Promise<Browser> {
 /** Saves a screenshot under e2e/artifacts/ (kept by CI, not committed). */
 export async function shot(page: Page, name: string): Promise<void> {
   mkdirSync(ARTIFACTS, { recursive: true });
+  // Full-page captures of a scrolled page duplicate the sticky header and sidebar mid-image.
+  await page.evaluate(() => window.scrollTo(0, 0));
   await page.screenshot({ path: resolve(ARTIFACTS, `${name}.png`), fullPage: true });
 }
 

@@ -58,7 +58,7 @@ configRoutes.openapi(
       c.get("tenantId"),
       config,
       expectedVersion,
-      actorOf(c.get("principal")).id,
+      actorOf(c.get("principal")).name,
     );
     audit(c, {
       action: "config.updated",
@@ -122,7 +122,7 @@ configRoutes.openapi(
       tenantId,
       target.config,
       current.version,
-      actorOf(c.get("principal")).id,
+      actorOf(c.get("principal")).name,
     );
     audit(c, {
       action: "config.rolled_back",

@@ -41,6 +41,7 @@ const Run = z
     steps: z.array(
       z.object({
         name: z.string(),
+        templateStep: z.number().int(),
         status: z.enum(["pending", "running", "completed", "failed"]),
         agentId: z.string().nullable(),
         messageId: z.string().nullable(),
