@@ -9,6 +9,8 @@ import { agentRoutes } from "./features/agents/routes";
 import { allowlistRoutes } from "./features/allowlist/routes";
 import { apiKeyRoutes } from "./features/api-keys/routes";
 import { recordIfCrossTenant } from "./features/audit/cross-tenant";
+import { auditMutations } from "./features/audit/record";
+import { adminAuditRoutes, tenantAuditRoutes } from "./features/audit/routes";
 import { authenticate, requirePlatformAdmin, tenantScope } from "./features/auth/middleware";
 import { authRoutes } from "./features/auth/routes";
 import { configRoutes } from "./features/config/routes";
@@ -72,6 +74,8 @@ export function createApp() {
     }),
   );
 
+  app.use("/api/*", auditMutations);
+  app.use("/v1/*", auditMutations);
   app.use("/api/admin/*", authenticate, requirePlatformAdmin);
   app.use("/api/dashboard/*", authenticate, tenantScope);
 
@@ -90,6 +94,8 @@ export function createApp() {
   app.route("/api", health);
   app.route("/api/auth", authRoutes);
   app.route("/api/admin", adminTenantRoutes);
+  app.route("/api/admin/audit", adminAuditRoutes);
+  app.route("/api/dashboard/audit", tenantAuditRoutes);
   app.route("/api/dashboard/stats", statsRoutes);
   app.route("/api/dashboard/config", configRoutes);
   app.route("/api/dashboard/agents", agentRoutes);

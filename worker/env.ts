@@ -10,6 +10,8 @@ export type AppEnv = {
     principal: Principal;
     /** The tenant a dashboard request acts on (the caller's own, or `?tenantId=` for an operator). */
     tenantId: string;
+    /** Set once a route recorded its own audit event, so the catch-all middleware does not add another. */
+    audited: boolean;
   };
 };
 

@@ -252,14 +252,19 @@ export const agentSkills = sqliteTable(
 );
 
 /**
- * Append-only record of what happened. The audit issue adds the per-tenant hash chain,
- * archival and the viewer; the columns here are the event itself.
+ * Append-only record of what happened, hash-chained per tenant: each row holds the hash of the
+ * previous row of its chain and of its own content, so verification names the first row that was
+ * changed, removed or inserted. `chain` is the tenant id, or "platform" for events with no tenant.
  */
 export const auditEvents = sqliteTable(
   "audit_events",
   {
     id: text("id").primaryKey(),
     tenantId: text("tenant_id"),
+    chain: text("chain").notNull().default("platform"),
+    seq: integer("seq").notNull().default(0),
+    prevHash: text("prev_hash").notNull().default(""),
+    hash: text("hash").notNull().default(""),
     actorType: text("actor_type").notNull(),
     actorId: text("actor_id"),
     actorName: text("actor_name"),
@@ -273,5 +278,18 @@ export const auditEvents = sqliteTable(
     requestId: text("request_id"),
     at: text("at").notNull(),
   },
-  (t) => [index("audit_tenant_at_idx").on(t.tenantId, t.at), index("audit_action_idx").on(t.action)],
+  (t) => [
+    index("audit_tenant_at_idx").on(t.tenantId, t.at),
+    index("audit_action_idx").on(t.action),
+    uniqueIndex("audit_chain_seq_unique").on(t.chain, t.seq),
+    index("audit_request_idx").on(t.requestId),
+  ],
 );
+
+/** The newest row of each chain; survives retention deleting the rows before it. */
+export const auditChainHeads = sqliteTable("audit_chain_heads", {
+  chain: text("chain").primaryKey(),
+  seq: integer("seq").notNull(),
+  hash: text("hash").notNull(),
+  updatedAt: text("updated_at").notNull(),
+});

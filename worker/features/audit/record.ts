@@ -1,7 +1,8 @@
-import type { Context } from "hono";
+import type { Context, MiddlewareHandler } from "hono";
+import { routePath } from "hono/route";
 import { z } from "zod";
 import type { AppEnv } from "../../env";
-import { clientIp } from "../../lib/http";
+import { clientIp, isMutation } from "../../lib/http";
 import { newId } from "../../lib/ids";
 import { redact } from "../../lib/redact";
 import { actorOf } from "../auth/principal";
@@ -59,6 +60,7 @@ export function buildAuditEvent(input: AuditInput, ctx: Partial<AuditEvent> = {}
  * written in batches by the consumer (worker/jobs/audit-writer.ts).
  */
 export function audit(c: Context<AppEnv>, input: AuditInput): void {
+  c.set("audited", true);
   const principal = c.get("principal") as AppEnv["Variables"]["principal"] | undefined;
   const actor = principal ? actorOf(principal) : undefined;
   const event = buildAuditEvent(input, {
@@ -81,3 +83,21 @@ export async function enqueueAudit(env: Env, events: AuditEvent[]): Promise<void
     console.error("audit enqueue failed", { error: String(err), actions: events.map((e) => e.action) });
   }
 }
+
+/**
+ * Every mutating request under /api and /v1 leaves an audit event, by construction: a route that
+ * recorded a specific event (with its diff) sets `audited`; for any other, success or failure, this
+ * middleware records the route, the method and the status.
+ */
+export const auditMutations: MiddlewareHandler<AppEnv> = async (c, next) => {
+  await next();
+  if (!isMutation(c.req.method) || c.get("audited")) return;
+  const status = c.res.status;
+  const route = routePath(c, -1);
+  audit(c, {
+    action: status < 400 ? "api.mutation" : "api.mutation_failed",
+    severity: status >= 500 ? "high" : status >= 400 ? "low" : "info",
+    target: { type: "route", id: `${c.req.method} ${route}` },
+    details: { method: c.req.method, path: c.req.path, status },
+  });
+};
