@@ -293,3 +293,90 @@ export const auditChainHeads = sqliteTable("audit_chain_heads", {
   hash: text("hash").notNull(),
   updatedAt: text("updated_at").notNull(),
 });
+
+/** Security alerts raised by the rules in the audit consumer (S6-03). */
+export const alerts = sqliteTable(
+  "alerts",
+  {
+    id: text("id").primaryKey(),
+    tenantId: text("tenant_id"),
+    rule: text("rule").notNull(),
+    severity: text("severity").notNull(),
+    /** open | acknowledged | resolved */
+    status: text("status").notNull().default("open"),
+    title: text("title").notNull(),
+    /** JSON array of audit event ids */
+    evidence: text("evidence").notNull(),
+    count: integer("count").notNull().default(1),
+    dedupeKey: text("dedupe_key").notNull(),
+    firstAt: text("first_at").notNull(),
+    lastAt: text("last_at").notNull(),
+    acknowledgedBy: text("acknowledged_by"),
+    acknowledgedAt: text("acknowledged_at"),
+    resolvedBy: text("resolved_by"),
+    resolvedAt: text("resolved_at"),
+  },
+  (t) => [index("alerts_tenant_status_idx").on(t.tenantId, t.status), index("alerts_dedupe_idx").on(t.tenantId, t.dedupeKey, t.lastAt)],
+);
+
+/** Tenant webhooks. The signing secret is needed to sign, so it is stored encrypted (AES-GCM), never in clear. */
+export const webhooks = sqliteTable(
+  "webhooks",
+  {
+    id: text("id").primaryKey(),
+    tenantId: text("tenant_id")
+      .notNull()
+      .references(() => tenants.id),
+    url: text("url").notNull(),
+    /** JSON array of event names, e.g. ["alert.raised"] */
+    events: text("events").notNull(),
+    secretCiphertext: text("secret_ciphertext").notNull(),
+    secretPrefix: text("secret_prefix").notNull(),
+    /** active | disabled */
+    status: text("status").notNull().default("active"),
+    createdBy: text("created_by"),
+    createdAt: createdAt(),
+  },
+  (t) => [index("webhooks_tenant_idx").on(t.tenantId)],
+);
+
+/** Every delivery attempt series to a webhook, visible per webhook. */
+export const webhookDeliveries = sqliteTable(
+  "webhook_deliveries",
+  {
+    id: text("id").primaryKey(),
+    webhookId: text("webhook_id").notNull(),
+    tenantId: text("tenant_id").notNull(),
+    event: text("event").notNull(),
+    payload: text("payload").notNull(),
+    /** pending | succeeded | failed (will retry) | dead (retries exhausted) */
+    status: text("status").notNull().default("pending"),
+    attempts: integer("attempts").notNull().default(0),
+    lastStatusCode: integer("last_status_code"),
+    lastError: text("last_error"),
+    nextAttemptAt: text("next_attempt_at"),
+    deliveredAt: text("delivered_at"),
+    createdAt: createdAt(),
+  },
+  (t) => [index("webhook_deliveries_webhook_idx").on(t.webhookId, t.createdAt)],
+);
+
+/** One R2 object per tenant per day of archived audit events (S6-01). */
+export const auditArchives = sqliteTable(
+  "audit_archives",
+  {
+    tenantId: text("tenant_id").notNull(),
+    day: text("day").notNull(),
+    objectKey: text("object_key").notNull(),
+    rowCount: integer("row_count").notNull(),
+    firstId: text("first_id").notNull(),
+    lastId: text("last_id").notNull(),
+    firstSeq: integer("first_seq").notNull(),
+    lastSeq: integer("last_seq").notNull(),
+    /** The hash of the day's last row: where the chain continues in D1 or the next archive. */
+    chainHash: text("chain_hash").notNull(),
+    sha256: text("sha256").notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [primaryKey({ columns: [t.tenantId, t.day] })],
+);
