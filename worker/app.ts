@@ -8,6 +8,7 @@ import { agentAuthRoutes } from "./features/agent-auth/routes";
 import { agentRoutes } from "./features/agents/routes";
 import { allowlistRoutes } from "./features/allowlist/routes";
 import { apiKeyRoutes } from "./features/api-keys/routes";
+import { agentEventRoutes } from "./features/audit/agent-events";
 import { recordIfCrossTenant } from "./features/audit/cross-tenant";
 import { auditMutations } from "./features/audit/record";
 import { adminAuditRoutes, tenantAuditRoutes } from "./features/audit/routes";
@@ -107,6 +108,7 @@ export function createApp() {
   app.route("/api/dashboard/workflows", workflowRoutes);
   app.route("/v1", agentAuthRoutes);
   app.route("/v1", agentMessagingRoutes);
+  app.route("/v1", agentEventRoutes);
   app.route("/ws", feedRoutes);
 
   app.openAPIRegistry.registerComponent("securitySchemes", "bearer", { type: "http", scheme: "bearer" });

@@ -1,4 +1,5 @@
 import { app } from "./app";
+import { runAuditRetention } from "./jobs/audit-retention";
 import { handleQueue } from "./jobs/queue";
 import { runWorkflowSchedules } from "./jobs/workflow-schedules";
 

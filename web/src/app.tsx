@@ -29,6 +29,8 @@ const AllowlistPage = lazyPage(() => import("./pages/allowlist").then((m) => m.A
 const WorkflowsPage = lazyPage(() => import("./pages/workflows").then((m) => m.WorkflowsPage));
 const WorkflowRunPage = lazyPage(() => import("./pages/workflow-run").then((m) => m.WorkflowRunPage));
 const ConfigPage = lazyPage(() => import("./pages/config").then((m) => m.ConfigPage));
+const AuditPage = lazyPage(() => import("./pages/audit").then((m) => m.AuditPage));
+const AdminAuditPage = lazyPage(() => import("./pages/audit").then((m) => m.AdminAuditPage));
 
 type Access = "public" | "operator" | "tenant" | "user";
 
@@ -52,6 +54,7 @@ const ROUTES: RouteDef[] = [
     title: "Tenant",
     render: (p) => <TenantDetailPage key={p.id} id={p.id ?? ""} />,
   },
+  { pattern: "/admin/audit", access: "operator", title: "Audit log", render: () => <AdminAuditPage /> },
   { pattern: "/agents", access: "tenant", title: "Agents", render: () => <AgentsPage /> },
   { pattern: "/agents/new", access: "tenant", title: "New agent", render: () => <AgentNewPage /> },
   {
@@ -80,6 +83,7 @@ const ROUTES: RouteDef[] = [
   { pattern: "/skills", access: "tenant", title: "Skills", render: () => <SkillsPage /> },
   { pattern: "/team", access: "tenant", title: "Team", render: () => <TeamPage /> },
   { pattern: "/settings/api-keys", access: "tenant", title: "API keys", render: () => <ApiKeysPage /> },
+  { pattern: "/audit", access: "tenant", title: "Audit log", render: () => <AuditPage /> },
   { pattern: "/account", access: "user", title: "Account", render: () => <AccountPage /> },
 ];
 

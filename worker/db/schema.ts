@@ -316,7 +316,10 @@ export const alerts = sqliteTable(
     resolvedBy: text("resolved_by"),
     resolvedAt: text("resolved_at"),
   },
-  (t) => [index("alerts_tenant_status_idx").on(t.tenantId, t.status), index("alerts_dedupe_idx").on(t.tenantId, t.dedupeKey, t.lastAt)],
+  (t) => [
+    index("alerts_tenant_status_idx").on(t.tenantId, t.status),
+    index("alerts_dedupe_idx").on(t.tenantId, t.dedupeKey, t.lastAt),
+  ],
 );
 
 /** Tenant webhooks. The signing secret is needed to sign, so it is stored encrypted (AES-GCM), never in clear. */

@@ -5,6 +5,7 @@ import { planLabel, roleLabel } from "../format";
 import { currentTenant, isOperator, isReadOnly, logout, user } from "../models/session";
 import { Link, location } from "../router";
 import {
+  IconAudit,
   IconBot,
   IconBuilding,
   IconChevronDown,
@@ -32,6 +33,7 @@ interface NavItem {
 const OPERATOR_NAV: NavItem[] = [
   { href: "/admin", label: "Overview", icon: IconGrid, exact: true },
   { href: "/admin/tenants", label: "Tenants", icon: IconBuilding },
+  { href: "/admin/audit", label: "Audit log", icon: IconAudit },
 ];
 
 const TENANT_NAV: NavItem[] = [
@@ -46,6 +48,7 @@ const TENANT_SETTINGS_NAV: NavItem[] = [
   { href: "/config", label: "Configuration", icon: IconSliders },
   { href: "/team", label: "Team", icon: IconUsers },
   { href: "/settings/api-keys", label: "API keys", icon: IconKey },
+  { href: "/audit", label: "Audit log", icon: IconAudit },
 ];
 
 const ACCOUNT_NAV: NavItem[] = [{ href: "/account", label: "Account", icon: IconUser }];

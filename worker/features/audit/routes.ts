@@ -1,10 +1,14 @@
 import { createRoute, z } from "@hono/zod-openapi";
+import { desc, eq } from "drizzle-orm";
 import type { Context } from "hono";
+import { auditArchives } from "../../db/schema";
 import type { AppEnv } from "../../env";
+import { readArchivedDay } from "../../jobs/audit-retention";
+import { notFound } from "../../lib/errors";
 import { createRouter, errorResponses, jsonResponse } from "../../lib/http";
 import { chainOf } from "./chain";
 import { audit, SEVERITIES } from "./record";
-import { distinctActions, exportStream, listAudit, verifyChain } from "./service";
+import { distinctActions, exportStream, listAudit, presentAudit, verifyChain } from "./service";
 
 const Filters = z.object({
   actorId: z.string().max(80).optional(),
@@ -186,5 +190,79 @@ adminAuditRoutes.openapi(
       details: { format, tenantId, filters },
     });
     return download(c, exportStream(c.get("db"), null, filters, format, tenantId), format, "aegis-audit-all");
+  },
+);
+
+const ArchiveQuery = z.object({ date: z.iso.date() });
+const ArchiveResponse = z.object({
+  date: z.string(),
+  manifest: z.object({
+    rowCount: z.number(),
+    firstId: z.string(),
+    lastId: z.string(),
+    chainHash: z.string(),
+    sha256: z.string(),
+  }),
+  data: z.array(AuditEventSchema),
+});
+
+tenantAuditRoutes.openapi(
+  createRoute({
+    method: "get",
+    path: "/archive",
+    tags: ["audit"],
+    summary: "An archived day, read back from R2",
+    request: { query: ArchiveQuery },
+    responses: { 200: jsonResponse(ArchiveResponse, "The day's events"), ...errorResponses },
+  }),
+  async (c) => {
+    const { date } = c.req.valid("query");
+    const found = await readArchivedDay(c.get("db"), c.env.ARCHIVE, chainOf(c.get("tenantId")), date);
+    if (!found) throw notFound(`Archive of ${date}`);
+    return c.json({ date, manifest: found.manifest, data: found.rows.map(presentAudit).reverse() }, 200);
+  },
+);
+
+tenantAuditRoutes.openapi(
+  createRoute({
+    method: "get",
+    path: "/archives",
+    tags: ["audit"],
+    summary: "Archived days of the tenant",
+    responses: {
+      200: jsonResponse(
+        z.object({ data: z.array(z.object({ day: z.string(), rowCount: z.number() })) }),
+        "Days",
+      ),
+      ...errorResponses,
+    },
+  }),
+  async (c) => {
+    const rows = await c
+      .get("db")
+      .select({ day: auditArchives.day, rowCount: auditArchives.rowCount })
+      .from(auditArchives)
+      .where(eq(auditArchives.tenantId, chainOf(c.get("tenantId"))))
+      .orderBy(desc(auditArchives.day))
+      .limit(400)
+      .all();
+    return c.json({ data: rows }, 200);
+  },
+);
+
+adminAuditRoutes.openapi(
+  createRoute({
+    method: "get",
+    path: "/archive",
+    tags: ["admin"],
+    summary: "An archived day of one tenant (or the platform chain), read back from R2",
+    request: { query: ArchiveQuery.extend(TenantFilter.shape) },
+    responses: { 200: jsonResponse(ArchiveResponse, "The day's events"), ...errorResponses },
+  }),
+  async (c) => {
+    const { date, tenantId } = c.req.valid("query");
+    const found = await readArchivedDay(c.get("db"), c.env.ARCHIVE, chainOf(tenantId ?? null), date);
+    if (!found) throw notFound(`Archive of ${date}`);
+    return c.json({ date, manifest: found.manifest, data: found.rows.map(presentAudit).reverse() }, 200);
   },
 );

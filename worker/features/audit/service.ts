@@ -1,6 +1,6 @@
 import { and, desc, eq, gte, like, lt, lte, or, type SQL, sql } from "drizzle-orm";
 import type { Database } from "../../db/client";
-import { auditChainHeads, auditEvents } from "../../db/schema";
+import { auditArchives, auditChainHeads, auditEvents } from "../../db/schema";
 import { validationFailed } from "../../lib/errors";
 import { GENESIS, rowHash } from "./chain";
 
@@ -147,6 +147,7 @@ export async function verifyChain(db: Database, chain: string): Promise<VerifyRe
   let checked = 0;
   let prev: { seq: number; hash: string } | null = null;
   let afterSeq = -1;
+  let legacyBefore = -1;
   for (;;) {
     const rows = await db
       .select()
@@ -159,7 +160,20 @@ export async function verifyChain(db: Database, chain: string): Promise<VerifyRe
       // Rows written before the chain existed carry no hash; the chain begins after them.
       if (!r.hash) {
         afterSeq = r.seq;
+        legacyBefore = r.seq;
         continue;
+      }
+      if (!prev && r.seq > 1 && legacyBefore !== r.seq - 1) {
+        // Older rows were archived: the chain must continue exactly from the last archived row.
+        const archive = await db
+          .select()
+          .from(auditArchives)
+          .where(and(eq(auditArchives.tenantId, chain), eq(auditArchives.lastSeq, r.seq - 1)))
+          .get();
+        if (!archive)
+          return broken(checked, r.id, `row(s) missing before seq ${r.seq} and not in any archive`);
+        if (archive.chainHash !== r.prevHash)
+          return broken(checked, r.id, "does not continue the archived chain");
       }
       if (prev && r.seq !== prev.seq + 1) {
         return broken(checked, r.id, `row(s) missing before seq ${r.seq}`);
