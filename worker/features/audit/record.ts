@@ -61,6 +61,7 @@ export function buildAuditEvent(input: AuditInput, ctx: Partial<AuditEvent> = {}
  */
 export function audit(c: Context<AppEnv>, input: AuditInput): void {
   c.set("audited", true);
+  if (c.env.AEGIS_AUDIT_DISABLED === "1" && c.env.AEGIS_ENV === "development") return;
   const principal = c.get("principal") as AppEnv["Variables"]["principal"] | undefined;
   const actor = principal ? actorOf(principal) : undefined;
   const event = buildAuditEvent(input, {
