@@ -179,6 +179,8 @@ async function main() {
       String(inspectorPort),
       "--show-interactive-dev-session=false",
       "--test-scheduled",
+      // Benchmarks only (bench/audit.mjs): the same platform with audit writing off.
+      ...(process.env.AEGIS_AUDIT_DISABLED === "1" ? ["--var", "AEGIS_AUDIT_DISABLED:1"] : []),
     ],
     { cwd: root, env: quietEnv, stdio: ["ignore", "pipe", "pipe"], detached: true },
   );
