@@ -327,3 +327,28 @@ describe("no secrets in the audit log", () => {
     }
   });
 });
+
+describe("update diffs", () => {
+  it("an update records only the changed fields on each side", async () => {
+    const created = await callJson("POST", "/api/dashboard/agents", {
+      token: t.adminToken,
+      body: { name: "Differ", role: "old role", modelTier: "sonnet", thinkingMode: "off" },
+    });
+    const id = created.body.agent.id;
+    await callJson("PATCH", `/api/dashboard/agents/${id}`, {
+      token: t.adminToken,
+      body: { role: "new role" },
+    });
+    await vi.waitFor(async () =>
+      expect(
+        (await auditRows(t.tenantId)).some((r) => r.action === "agent.updated" && r.targetId === id),
+      ).toBe(true),
+    );
+    const row = (await auditRows(t.tenantId)).find((r) => r.action === "agent.updated" && r.targetId === id);
+    const details = JSON.parse(row?.details ?? "{}");
+    expect(details.before.role).toBe("old role");
+    expect(details.after.role).toBe("new role");
+    expect(details.before.name).toBeUndefined();
+    expect(details.before.modelTier).toBeUndefined();
+  });
+});

@@ -36,6 +36,41 @@ export interface AuditInput {
   actor?: { type: AuditEvent["actorType"]; id: string | null; name: string | null };
 }
 
+const isPlainObject = (v: unknown): v is Record<string, unknown> =>
+  !!v && typeof v === "object" && !Array.isArray(v);
+
+/**
+ * For updates, keep only what changed: `{ before, after }` become the changed fields on each side
+ * (nested objects compared as a whole, recursively). Other details pass through unchanged.
+ */
+export function diffDetails(details: unknown): unknown {
+  if (!isPlainObject(details) || !isPlainObject(details.before) || !isPlainObject(details.after))
+    return details;
+  const diff = (
+    a: Record<string, unknown>,
+    b: Record<string, unknown>,
+  ): [Record<string, unknown>, Record<string, unknown>] => {
+    const before: Record<string, unknown> = {};
+    const after: Record<string, unknown> = {};
+    for (const key of new Set([...Object.keys(a), ...Object.keys(b)])) {
+      const x = a[key];
+      const y = b[key];
+      if (JSON.stringify(x) === JSON.stringify(y)) continue;
+      if (isPlainObject(x) && isPlainObject(y)) {
+        const [bx, ay] = diff(x, y);
+        before[key] = bx;
+        after[key] = ay;
+      } else {
+        before[key] = x ?? null;
+        after[key] = y ?? null;
+      }
+    }
+    return [before, after];
+  };
+  const [before, after] = diff(details.before, details.after);
+  return { ...details, before, after };
+}
+
 export function buildAuditEvent(input: AuditInput, ctx: Partial<AuditEvent> = {}): AuditEvent {
   return {
     id: newId("aud"),
@@ -47,7 +82,7 @@ export function buildAuditEvent(input: AuditInput, ctx: Partial<AuditEvent> = {}
     targetType: input.target?.type ?? null,
     targetId: input.target?.id ?? null,
     severity: input.severity ?? "info",
-    details: input.details === undefined ? null : redact(input.details),
+    details: input.details === undefined ? null : redact(diffDetails(input.details)),
     ip: ctx.ip ?? null,
     userAgent: ctx.userAgent ?? null,
     requestId: ctx.requestId ?? null,

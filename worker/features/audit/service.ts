@@ -46,7 +46,7 @@ export function presentAudit(r: Row) {
   };
 }
 
-const CURSOR = /^(\d{4}-\d{2}-\d{2}T[\d:.]+Z)\|(aud_[a-z0-9]+)$/;
+const CURSOR = /^(\d{4}-\d{2}-\d{2}T[\d:.]+Z)\|(aud_[a-z0-9_]+)$/;
 
 /** Cursors are opaque but checked: a forged or mangled one is a 400, never a way around the tenant scope. */
 function decodeCursor(cursor: string): [string, string] {
