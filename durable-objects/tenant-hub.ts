@@ -1,4 +1,5 @@
 import { DurableObject } from "cloudflare:workers";
+import { buildAuditEvent, enqueueAudit } from "../worker/features/audit/record";
 import { newId } from "../worker/lib/ids";
 import type { DeliveryRequest, SendResult } from "./agent-mailbox";
 import { mailboxName } from "./agent-mailbox";
@@ -448,6 +449,34 @@ export class TenantHub extends DurableObject<Env> {
     });
     for (const ev of out) this.broadcast(ev);
     if (advance) await this.ctx.storage.setAlarm(Date.now());
+    // Rejections are security-relevant agent actions: they go to the audit log (and its alert rules).
+    // Delivered messages stay in this log only; auditing each one would double the write volume.
+    const rejected = events.flatMap((e) =>
+      e.kind === "message" && e.message.status === "rejected" ? [e.message] : [],
+    );
+    if (rejected.length) {
+      await enqueueAudit(
+        this.env,
+        // A deterministic id: a hub batch redelivered by a mailbox records the rejection once.
+        rejected.map((m) => ({
+          ...buildAuditEvent({
+            action: "message.rejected",
+            tenantId,
+            actor: { type: "agent", id: m.from, name: m.from },
+            severity: m.reason === "loop_detected" ? "medium" : "low",
+            target: { type: "agent", id: m.to },
+            details: {
+              messageId: m.id,
+              type: m.type,
+              reason: m.reason,
+              hop: m.hop,
+              correlationId: m.correlationId,
+            },
+          }),
+          id: `aud_rej_${m.id}`,
+        })),
+      );
+    }
   }
 
   /** Pushes an event from outside the mailboxes (provisioning, alerts) to the feed. */

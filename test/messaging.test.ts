@@ -1,7 +1,15 @@
 import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { beforeAll, describe, expect, it, vi } from "vitest";
 import { mailboxName } from "../durable-objects/agent-mailbox";
-import { call, callJson, env, operatorToken, provisionTenant, type TenantFixture } from "./helpers";
+import {
+  auditRows,
+  call,
+  callJson,
+  env,
+  operatorToken,
+  provisionTenant,
+  type TenantFixture,
+} from "./helpers";
 import { type AgentFixture, connectAgent, createAgent, openSocket, setAllowlist, upgrade } from "./sockets";
 
 let op: string;
@@ -198,6 +206,14 @@ describe("delivery over mailbox sockets", () => {
     await vi.waitFor(async () => {
       const row = (await timeline("?status=rejected")).data.find((m: { id: string }) => m.id === id);
       expect(row).toMatchObject({ status: "rejected", reason: "not_allowed" });
+    });
+    // and the rejection is in the audit log, as the sending agent's action
+    await vi.waitFor(async () => {
+      const rows = await auditRows(t.tenantId);
+      expect(rows.find((r) => r.action === "message.rejected" && r.id === `aud_rej_${id}`)).toMatchObject({
+        actorId: a.id,
+        targetId: b.id,
+      });
     });
   });
 
