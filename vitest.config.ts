@@ -3,7 +3,7 @@ import { defineConfig } from "vitest/config";
 
 export default defineConfig({
   plugins: [
-    cloudflareTest(async () => ({
+    cloudflareTest(async ({ inject }) => ({
       main: "./worker/index.ts",
       wrangler: { configPath: "./wrangler.toml" },
       miniflare: {
@@ -12,10 +12,17 @@ export default defineConfig({
           AUTH_SECRET: "test-secret-0123456789abcdef0123456789abcdef",
           AEGIS_BOOTSTRAP_EMAIL: "admin@aegis.test",
           AEGIS_BOOTSTRAP_PASSWORD: "operator-password-123",
+          // The stand-ins started by test/standins-setup.ts, before the pool, on 127.0.0.1.
+          MAIL_API_URL: inject("mailApiUrl"),
+          MAIL_API_KEY: inject("mailApiKey"),
         },
         // Tests drive the provisioning consumer themselves (test/helpers.ts), so every step is
-        // observed deterministically; audit events are consumed as in production.
-        queueConsumers: { "aegis-audit": { maxBatchTimeout: 0.05 } },
+        // observed deterministically; audit events and notifications are consumed as in production
+        // (retries and the dead-letter queue are driven by hand in test/webhooks.test.ts).
+        queueConsumers: {
+          "aegis-audit": { maxBatchTimeout: 0.05 },
+          "aegis-notify": { maxBatchTimeout: 0.05 },
+        },
       },
     })),
   ],
@@ -23,5 +30,6 @@ export default defineConfig({
     include: ["test/**/*.test.ts", "worker/**/*.test.ts", "durable-objects/**/*.test.ts"],
     exclude: ["worker/lib/**/*.test.ts"],
     setupFiles: ["./test/apply-migrations.ts"],
+    globalSetup: ["./test/standins-setup.ts"],
   },
 });

@@ -3,13 +3,18 @@
 // state, starts wrangler dev (workerd with D1, R2, Queues, Durable Objects), seeds the operator and
 // the demo tenant once through the real API, and prints where to log in.
 //
+// Alert emails go to a local mail stand-in (scripts/standins/mail.mjs) started here on a free port
+// and handed to the Worker as MAIL_API_URL / MAIL_API_KEY; its inbox URL is printed at the end.
+//
 // Environment: PORT (default 8787), AEGIS_STATE_DIR (default .wrangler/state), AEGIS_QUIET=1 to
-// keep wrangler's own log off the terminal (it still goes to AEGIS_STATE_DIR/wrangler.log).
+// keep wrangler's own log off the terminal (it still goes to AEGIS_STATE_DIR/wrangler.log),
+// AEGIS_MAIL_PORT (default: any free port) for the mail stand-in.
 import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { createWriteStream, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { freePort, run, waitForHttp } from "./lib/proc.mjs";
+import { start as startMailSink } from "./standins/mail.mjs";
 
 const root = resolve(import.meta.dirname, "..");
 const port = Number(process.env.PORT ?? 8787);
@@ -51,16 +56,32 @@ function parseVars(text) {
   return vars;
 }
 
+/**
+ * Placeholders, so `.dev.vars` has every key of `.dev.vars.example` (`wrangler types --check` reads
+ * `.dev.vars`); each run overrides them with `--var`, pointing at its own mail stand-in.
+ */
+const MAIL_PLACEHOLDERS = { MAIL_API_URL: "set-by-npm-run-dev", MAIL_API_KEY: "set-by-npm-run-dev" };
+
 /** Generates `.dev.vars` once; later runs reuse it so the seeded passwords keep working. */
 function ensureDevVars() {
   const path = resolve(root, ".dev.vars");
-  if (existsSync(path)) return parseVars(readFileSync(path, "utf8"));
+  if (existsSync(path)) {
+    const text = readFileSync(path, "utf8");
+    const existing = parseVars(text);
+    const missing = Object.entries(MAIL_PLACEHOLDERS).filter(([k]) => !(k in existing));
+    if (missing.length) {
+      const lines = missing.map(([k, v]) => `${k}=${v}`).join("\n");
+      writeFileSync(path, `${text.endsWith("\n") ? text : `${text}\n`}${lines}\n`, { mode: 0o600 });
+    }
+    return existing;
+  }
   const password = randomBytes(12).toString("base64url");
   const vars = {
     AUTH_SECRET: randomBytes(32).toString("hex"),
     AEGIS_BOOTSTRAP_EMAIL: OPERATOR_EMAIL,
     AEGIS_BOOTSTRAP_PASSWORD: password,
     AEGIS_DEV_PASSWORD: password,
+    ...MAIL_PLACEHOLDERS,
   };
   writeFileSync(
     path,
@@ -163,6 +184,9 @@ async function main() {
     quiet: true,
   });
 
+  const mail = await startMailSink(Number(process.env.AEGIS_MAIL_PORT ?? 0), {
+    apiKey: randomBytes(16).toString("hex"),
+  });
   const inspectorPort = Number(process.env.AEGIS_INSPECTOR_PORT ?? 0) || (await freePort());
   const logFile = createWriteStream(resolve(stateDir, "wrangler.log"), { flags: "a" });
   const wrangler = spawn(
@@ -179,6 +203,10 @@ async function main() {
       String(inspectorPort),
       "--show-interactive-dev-session=false",
       "--test-scheduled",
+      "--var",
+      `MAIL_API_URL:${mail.sendUrl}`,
+      "--var",
+      `MAIL_API_KEY:${mail.apiKey}`,
       // Benchmarks only (bench/audit.mjs): the same platform with audit writing off.
       ...(process.env.AEGIS_AUDIT_DISABLED === "1" ? ["--var", "AEGIS_AUDIT_DISABLED:1"] : []),
     ],
@@ -226,6 +254,7 @@ async function main() {
       `  Operator:  ${OPERATOR_EMAIL} / ${pw}`,
       `  Demo admin (tenant "demo", plan growth): ${DEMO_ADMIN_EMAIL} / ${pw}`,
       "  (the password is AEGIS_DEV_PASSWORD in .dev.vars)",
+      `  Mail:      ${mail.url}/  (alert emails land in this local inbox)`,
       "  Stop with Ctrl-C.",
       "",
       "",

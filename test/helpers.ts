@@ -119,3 +119,22 @@ export async function auditRows(tenantId: string | null) {
 }
 
 export { env };
+
+/**
+ * Delivers audit events to the real queue consumer as one batch (as the AUDIT queue would) and
+ * returns the result; used to replay a batch, or to feed events no route emits yet.
+ */
+export async function deliverAudit(events: Array<Record<string, unknown>>, attempts = 1) {
+  const batch = createMessageBatch(
+    "aegis-audit",
+    events.map((event, i) => ({
+      id: `audit-${i}-${String(event.id)}`,
+      timestamp: new Date(),
+      attempts,
+      body: { kind: "audit", event },
+    })),
+  );
+  const ctx = createExecutionContext();
+  await worker.queue(batch, env, ctx);
+  return getQueueResult(batch, ctx);
+}

@@ -1,12 +1,22 @@
 import { z } from "zod";
 import { createDb } from "../db/client";
+import { runAlertRules } from "../features/alerts/engine";
 import { auditEventSchema } from "../features/audit/record";
 import { provisionMessageSchema, runProvisioning } from "../features/tenants/provisioning";
 import { writeAuditEvents } from "./audit-writer";
+import {
+  emailMessageSchema,
+  handleNotify,
+  handleNotifyDeadLetter,
+  NOTIFY_DLQ,
+  webhookMessageSchema,
+} from "./notify";
 
 export const queueMessageSchema = z.discriminatedUnion("kind", [
   provisionMessageSchema,
   z.object({ kind: z.literal("audit"), event: auditEventSchema }),
+  webhookMessageSchema,
+  emailMessageSchema,
 ]);
 
 /**
@@ -32,6 +42,25 @@ export async function handleQueue(
       continue;
     }
     const body = parsed.data;
+    if (batch.queue === NOTIFY_DLQ) {
+      try {
+        if (body.kind === "webhook" || body.kind === "email") await handleNotifyDeadLetter(db, body);
+        msg.ack();
+      } catch (err) {
+        console.error("dead letter handling failed", { id: msg.id, error: String(err) });
+        msg.retry();
+      }
+      continue;
+    }
+    if (body.kind === "webhook" || body.kind === "email") {
+      try {
+        await handleNotify(db, env, msg, body);
+      } catch (err) {
+        console.error("notify message failed", { id: msg.id, kind: body.kind, error: String(err) });
+        msg.retry({ delaySeconds: Math.min(300, 2 ** msg.attempts) });
+      }
+      continue;
+    }
     if (body.kind === "audit") {
       audits.push({ msg, event: body.event });
       continue;
@@ -46,10 +75,11 @@ export async function handleQueue(
   }
   if (audits.length) {
     try {
-      await writeAuditEvents(
-        db,
-        audits.map((a) => a.event),
-      );
+      const events = audits.map((a) => a.event);
+      await writeAuditEvents(db, events);
+      // After the write, in the same try: a failed evaluation retries the batch, and both steps
+      // skip what they already did (event ids, and event ids as alert evidence).
+      await runAlertRules(db, env, events);
       for (const a of audits) a.msg.ack();
     } catch (err) {
       console.error("audit batch failed", { count: audits.length, error: String(err) });

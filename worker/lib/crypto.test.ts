@@ -4,7 +4,9 @@ import {
   fromHex,
   hashPassword,
   hmacSha256Hex,
+  openSecret,
   PBKDF2_ITERATIONS,
+  sealSecret,
   sha256Hex,
   timingSafeEqual,
   toHex,
@@ -166,5 +168,50 @@ describe("verifyPassword on malformed stored values", () => {
     "pbkdf2-sha256$100$AAAA$AAAA$extra",
   ])("returns false for %s instead of throwing or running forever", async (stored) => {
     await expect(verifyPassword("pw", stored)).resolves.toBe(false);
+  });
+});
+
+describe("sealSecret / openSecret (AES-256-GCM, key by HKDF from the master secret)", () => {
+  const MASTER = "test-master-secret-0123456789abcdef";
+  const PURPOSE = "webhook-secret";
+  const SECRET = "whsec_0123456789abcdefghjkmnpqrstvwx";
+
+  it("round-trips, with a fresh IV each time and no trace of the plaintext", async () => {
+    const a = await sealSecret(MASTER, PURPOSE, SECRET, "wh_1");
+    const b = await sealSecret(MASTER, PURPOSE, SECRET, "wh_1");
+    expect(a).toMatch(/^v1\.[A-Za-z0-9+/]{16}\.[A-Za-z0-9+/]+={0,2}$/);
+    expect(a).not.toBe(b);
+    expect(a).not.toContain(SECRET);
+    expect(a).not.toContain(SECRET.slice(6));
+    expect(atob(a.split(".")[2] ?? "")).not.toContain(SECRET.slice(6));
+    expect(await openSecret(MASTER, PURPOSE, a, "wh_1")).toBe(SECRET);
+    expect(await openSecret(MASTER, PURPOSE, b, "wh_1")).toBe(SECRET);
+    expect(await openSecret(MASTER, PURPOSE, await sealSecret(MASTER, PURPOSE, "", "x"), "x")).toBe("");
+    expect(await openSecret(MASTER, PURPOSE, await sealSecret(MASTER, PURPOSE, "ключ ✓", "x"), "x")).toBe(
+      "ключ ✓",
+    );
+  });
+
+  it("does not open with another master secret, purpose or row (aad)", async () => {
+    const sealed = await sealSecret(MASTER, PURPOSE, SECRET, "wh_1");
+    expect(await openSecret(`${MASTER}x`, PURPOSE, sealed, "wh_1")).toBeNull();
+    expect(await openSecret(MASTER, "another-purpose", sealed, "wh_1")).toBeNull();
+    expect(await openSecret(MASTER, PURPOSE, sealed, "wh_2")).toBeNull();
+  });
+
+  it("detects a changed ciphertext or IV, and answers null for anything it did not write", async () => {
+    const sealed = await sealSecret(MASTER, PURPOSE, SECRET, "wh_1");
+    const [v, iv = "", ct = ""] = sealed.split(".");
+    const flip = (b64: string, at: number) => {
+      const bytes = Uint8Array.from(atob(b64), (ch) => ch.charCodeAt(0));
+      bytes[at] = (bytes[at] ?? 0) ^ 1;
+      return btoa(String.fromCharCode(...bytes));
+    };
+    expect(await openSecret(MASTER, PURPOSE, `${v}.${iv}.${flip(ct, 0)}`, "wh_1")).toBeNull();
+    expect(await openSecret(MASTER, PURPOSE, `${v}.${iv}.${flip(ct, 20)}`, "wh_1")).toBeNull();
+    expect(await openSecret(MASTER, PURPOSE, `${v}.${flip(iv, 3)}.${ct}`, "wh_1")).toBeNull();
+    for (const junk of ["", "v1", SECRET, `v2.${iv}.${ct}`, `v1.${iv}`, `v1.!!.${ct}`, "v1.AAAA.AAAA"]) {
+      expect(await openSecret(MASTER, PURPOSE, junk, "wh_1")).toBeNull();
+    }
   });
 });

@@ -94,4 +94,66 @@ export async function hmacSha256Hex(secret: string, message: string): Promise<st
   return toHex(await crypto.subtle.sign("HMAC", key, encoder.encode(message)));
 }
 
+/**
+ * An AES-256-GCM key derived from a master secret (e.g. `AUTH_SECRET`) with HKDF-SHA-256. `purpose`
+ * is the HKDF info: each use gets its own key, so a ciphertext of one kind never opens as another.
+ */
+export async function deriveAesKey(masterSecret: string, purpose: string): Promise<CryptoKey> {
+  const ikm = await crypto.subtle.importKey("raw", encoder.encode(masterSecret), "HKDF", false, [
+    "deriveKey",
+  ]);
+  return crypto.subtle.deriveKey(
+    { name: "HKDF", hash: "SHA-256", salt: encoder.encode("aegis-hkdf-v1"), info: encoder.encode(purpose) },
+    ikm,
+    { name: "AES-GCM", length: 256 },
+    false,
+    ["encrypt", "decrypt"],
+  );
+}
+
+const SEALED = /^v1\.([A-Za-z0-9+/]{16})\.([A-Za-z0-9+/]+={0,2})$/;
+
+/**
+ * Encrypts a secret that must be used again later (a webhook signing secret), as
+ * `v1.<iv b64>.<ciphertext+tag b64>` with a fresh 96-bit IV. `aad` (e.g. the row id) is
+ * authenticated but not stored, so a ciphertext copied onto another row no longer opens.
+ */
+export async function sealSecret(
+  masterSecret: string,
+  purpose: string,
+  plaintext: string,
+  aad: string,
+): Promise<string> {
+  const key = await deriveAesKey(masterSecret, purpose);
+  const iv = crypto.getRandomValues(new Uint8Array(12));
+  const sealed = await crypto.subtle.encrypt(
+    { name: "AES-GCM", iv, additionalData: encoder.encode(aad) },
+    key,
+    encoder.encode(plaintext),
+  );
+  return `v1.${toBase64(iv)}.${toBase64(new Uint8Array(sealed))}`;
+}
+
+/** The plaintext of `sealSecret`, or null for a wrong key, purpose or aad, or a changed ciphertext. */
+export async function openSecret(
+  masterSecret: string,
+  purpose: string,
+  sealed: string,
+  aad: string,
+): Promise<string | null> {
+  const m = SEALED.exec(sealed);
+  if (!m?.[1] || !m[2]) return null;
+  try {
+    const key = await deriveAesKey(masterSecret, purpose);
+    const plain = await crypto.subtle.decrypt(
+      { name: "AES-GCM", iv: fromBase64(m[1]), additionalData: encoder.encode(aad) },
+      key,
+      fromBase64(m[2]),
+    );
+    return new TextDecoder().decode(plain);
+  } catch {
+    return null;
+  }
+}
+
 export { fromHex };

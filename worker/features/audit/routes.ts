@@ -111,7 +111,19 @@ tenantAuditRoutes.openapi(
     summary: "Verify the tenant's hash chain",
     responses: { 200: jsonResponse(Verify, "The verification"), ...errorResponses },
   }),
-  async (c) => c.json(await verifyChain(c.get("db"), chainOf(c.get("tenantId"))), 200),
+  async (c) => {
+    const result = await verifyChain(c.get("db"), chainOf(c.get("tenantId")));
+    // A broken chain raises the critical `audit_chain_broken` alert (worker/features/alerts/rules.ts).
+    if (!result.valid) {
+      audit(c, {
+        action: "audit.verify_failed",
+        severity: "critical",
+        target: { type: "audit", id: result.firstBrokenId },
+        details: { checked: result.checked, reason: result.reason },
+      });
+    }
+    return c.json(result, 200);
+  },
 );
 
 tenantAuditRoutes.openapi(
