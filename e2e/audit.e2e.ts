@@ -34,6 +34,16 @@ describe("audit viewer in the browser", () => {
     await page.getByRole("button", { name: "Save and push" }).click();
     await page.getByTestId("config-saved").waitFor();
 
+    // The event reaches D1 through the audit queue; wait for it before opening the viewer.
+    await expect
+      .poll(
+        async () => {
+          const res = await page.request.get(`${baseUrl}/api/dashboard/audit?action=config.updated&limit=1`);
+          return JSON.stringify(((await res.json()) as { data: unknown[] }).data[0] ?? null);
+        },
+        { timeout: 10_000 },
+      )
+      .toContain("Answer in one sentence.");
     await page.goto(`${baseUrl}/audit?action=config.updated`);
     const table = page.getByTestId("audit-table");
     await table.waitFor();
