@@ -31,6 +31,9 @@ const WorkflowRunPage = lazyPage(() => import("./pages/workflow-run").then((m) =
 const ConfigPage = lazyPage(() => import("./pages/config").then((m) => m.ConfigPage));
 const AuditPage = lazyPage(() => import("./pages/audit").then((m) => m.AuditPage));
 const AdminAuditPage = lazyPage(() => import("./pages/audit").then((m) => m.AdminAuditPage));
+const AlertsPage = lazyPage(() => import("./pages/alerts").then((m) => m.AlertsPage));
+const AdminAlertsPage = lazyPage(() => import("./pages/alerts").then((m) => m.AdminAlertsPage));
+const WebhooksPage = lazyPage(() => import("./pages/webhooks").then((m) => m.WebhooksPage));
 
 type Access = "public" | "operator" | "tenant" | "user";
 
@@ -55,6 +58,7 @@ const ROUTES: RouteDef[] = [
     render: (p) => <TenantDetailPage key={p.id} id={p.id ?? ""} />,
   },
   { pattern: "/admin/audit", access: "operator", title: "Audit log", render: () => <AdminAuditPage /> },
+  { pattern: "/admin/alerts", access: "operator", title: "Alerts", render: () => <AdminAlertsPage /> },
   { pattern: "/agents", access: "tenant", title: "Agents", render: () => <AgentsPage /> },
   { pattern: "/agents/new", access: "tenant", title: "New agent", render: () => <AgentNewPage /> },
   {
@@ -83,6 +87,8 @@ const ROUTES: RouteDef[] = [
   { pattern: "/skills", access: "tenant", title: "Skills", render: () => <SkillsPage /> },
   { pattern: "/team", access: "tenant", title: "Team", render: () => <TeamPage /> },
   { pattern: "/settings/api-keys", access: "tenant", title: "API keys", render: () => <ApiKeysPage /> },
+  { pattern: "/settings/webhooks", access: "tenant", title: "Webhooks", render: () => <WebhooksPage /> },
+  { pattern: "/alerts", access: "tenant", title: "Alerts", render: () => <AlertsPage /> },
   { pattern: "/audit", access: "tenant", title: "Audit log", render: () => <AuditPage /> },
   { pattern: "/account", access: "user", title: "Account", render: () => <AccountPage /> },
 ];

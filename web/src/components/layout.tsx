@@ -2,9 +2,11 @@ import { useSignal } from "@preact/signals";
 import type { ComponentChildren, JSX, SVGAttributes } from "preact";
 import { useEffect, useRef } from "preact/hooks";
 import { planLabel, roleLabel } from "../format";
+import { loadOpenAlertCount, openAlertCount } from "../models/alerts";
 import { currentTenant, isOperator, isReadOnly, logout, user } from "../models/session";
 import { Link, location } from "../router";
 import {
+  IconAlert,
   IconAudit,
   IconBot,
   IconBuilding,
@@ -18,6 +20,7 @@ import {
   IconSliders,
   IconUser,
   IconUsers,
+  IconWebhook,
   IconWorkflow,
 } from "./icons";
 import { Toaster } from "./toaster";
@@ -28,11 +31,14 @@ interface NavItem {
   label: string;
   icon: (p: SVGAttributes<SVGSVGElement>) => JSX.Element;
   exact?: boolean;
+  /** A count shown beside the label (e.g. open alerts); hidden when null or 0. */
+  badge?: () => number | null;
 }
 
 const OPERATOR_NAV: NavItem[] = [
   { href: "/admin", label: "Overview", icon: IconGrid, exact: true },
   { href: "/admin/tenants", label: "Tenants", icon: IconBuilding },
+  { href: "/admin/alerts", label: "Alerts", icon: IconAlert },
   { href: "/admin/audit", label: "Audit log", icon: IconAudit },
 ];
 
@@ -42,12 +48,14 @@ const TENANT_NAV: NavItem[] = [
   { href: "/allowlist", label: "Allowlist", icon: IconNetwork },
   { href: "/workflows", label: "Workflows", icon: IconWorkflow },
   { href: "/skills", label: "Skills", icon: IconPuzzle },
+  { href: "/alerts", label: "Alerts", icon: IconAlert, badge: () => openAlertCount.value },
 ];
 
 const TENANT_SETTINGS_NAV: NavItem[] = [
   { href: "/config", label: "Configuration", icon: IconSliders },
   { href: "/team", label: "Team", icon: IconUsers },
   { href: "/settings/api-keys", label: "API keys", icon: IconKey },
+  { href: "/settings/webhooks", label: "Webhooks", icon: IconWebhook },
   { href: "/audit", label: "Audit log", icon: IconAudit },
 ];
 
@@ -57,6 +65,7 @@ function NavLink({ item }: { item: NavItem }) {
   const path = location.value.path;
   const active = item.exact ? path === item.href : path === item.href || path.startsWith(`${item.href}/`);
   const Icon = item.icon;
+  const badge = item.badge?.();
   return (
     <Link
       href={item.href}
@@ -65,11 +74,21 @@ function NavLink({ item }: { item: NavItem }) {
     >
       <Icon />
       <span>{item.label}</span>
+      {badge ? (
+        <span class="nav-count" data-testid={`nav-count-${item.label.toLowerCase()}`}>
+          {badge}
+          <span class="visually-hidden"> open</span>
+        </span>
+      ) : null}
     </Link>
   );
 }
 
 function Sidebar() {
+  const tenantUser = user.value !== null && !isOperator.value;
+  useEffect(() => {
+    if (tenantUser) void loadOpenAlertCount();
+  }, [tenantUser]);
   return (
     <aside class="sidebar">
       <div class="brand">

@@ -148,8 +148,24 @@ function afterSave(res: ConfigSaveResponse, value: unknown, updatedBy: string | 
     if (editorMode.value === "json" && draft.value === null)
       jsonText.value = JSON.stringify(config.data.value?.config ?? {}, null, 2);
   });
-  void configStatus.load();
+  void followApplied(res.version);
   void configVersions.load();
+}
+
+/**
+ * Re-reads the per-agent status until every connected agent has applied `version` (or 20 s pass).
+ * The feed's config_applied events usually get there first; this covers an event that arrived
+ * while a status read was in flight, which would otherwise leave an agent shown as "applying".
+ */
+async function followApplied(version: number): Promise<void> {
+  const deadline = Date.now() + 20_000;
+  for (let delay = 500; Date.now() < deadline; delay = Math.min(delay * 2, 4000)) {
+    await configStatus.load();
+    const s = configStatus.data.value;
+    if (!s || s.version > version) return;
+    if (s.agents.every((a) => !a.connected || (a.appliedVersion ?? 0) >= version)) return;
+    await new Promise((r) => setTimeout(r, delay));
+  }
 }
 
 function fail(e: unknown): void {
