@@ -317,6 +317,13 @@ describe("no secrets in the audit log", () => {
       expect((await auditRows(null)).some((r) => r.action === "auth.login_failed")).toBe(true),
     );
     const everything = JSON.stringify(await db().select().from(auditEvents).all());
+    // and the exports of that log, in both formats
+    const csv = await (
+      await call("GET", "/api/dashboard/audit/export?format=csv", { token: t.adminToken })
+    ).text();
+    const json = await (
+      await call("GET", "/api/dashboard/audit/export?format=json", { token: t.adminToken })
+    ).text();
     for (const secret of [
       secretPassword,
       key.body.key,
@@ -324,6 +331,8 @@ describe("no secrets in the audit log", () => {
       t.adminToken,
     ]) {
       expect(everything).not.toContain(secret);
+      expect(csv).not.toContain(secret);
+      expect(json).not.toContain(secret);
     }
   });
 });

@@ -391,6 +391,15 @@ function Deliveries({ id, reload }: { id: string; reload: number }) {
     listDeliveries(id, ctl.signal)
       .then((res) => {
         rows.value = res.data;
+        // The table row's "last delivery" comes from the list; keep it in step with what we just read.
+        const latest = res.data[0];
+        const row = webhooks.data.value?.data.find((h) => h.id === id);
+        if (
+          latest &&
+          row &&
+          (row.lastDelivery?.id !== latest.id || row.lastDelivery?.status !== latest.status)
+        )
+          void webhooks.load();
       })
       .catch((e: unknown) => {
         if (!ctl.signal.aborted) error.value = e;
