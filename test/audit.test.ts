@@ -361,3 +361,24 @@ describe("update diffs", () => {
     expect(details.before.modelTier).toBeUndefined();
   });
 });
+
+describe("cross-tenant probes on alerts and webhooks", () => {
+  it("answer 404 and are recorded in the prober's tenant", async () => {
+    const hook = await callJson("POST", "/api/dashboard/webhooks", {
+      token: other.adminToken,
+      body: { url: "http://127.0.0.1:9/hook", events: ["alert.raised"] },
+    });
+    expect(hook.status).toBe(201);
+    const id = hook.body.webhook.id;
+    expect((await call("DELETE", `/api/dashboard/webhooks/${id}`, { token: t.adminToken })).status).toBe(404);
+    await vi.waitFor(async () => {
+      const row = (await auditRows(t.tenantId)).find(
+        (r) => r.action === "security.cross_tenant_attempt" && r.targetId === id,
+      );
+      expect(row).toMatchObject({ targetType: "webhooks", severity: "high" });
+    });
+    // the owner still has it
+    const list = await callJson("GET", "/api/dashboard/webhooks", { token: other.adminToken });
+    expect(list.body.data.some((w: { id: string }) => w.id === id)).toBe(true);
+  });
+});

@@ -65,7 +65,15 @@ export function validationFailed(details: Record<string, string[]>, message = "R
   return new AppError(400, "validation_failed", message, details);
 }
 
-export const SCOPED_RESOURCES = ["agents", "users", "skills", "api_keys", "invites"] as const;
+export const SCOPED_RESOURCES = [
+  "agents",
+  "users",
+  "skills",
+  "api_keys",
+  "invites",
+  "alerts",
+  "webhooks",
+] as const;
 export type ScopedResource = (typeof SCOPED_RESOURCES)[number];
 
 /**

@@ -2,7 +2,7 @@ import { and, desc, eq, inArray, isNull, type SQL } from "drizzle-orm";
 import { z } from "zod";
 import type { Database } from "../../db/client";
 import { alerts } from "../../db/schema";
-import { conflict, notFound } from "../../lib/errors";
+import { conflict, ScopedNotFound } from "../../lib/errors";
 import type { AlertSeverity, AlertStatus } from "./rules";
 
 export type AlertRow = typeof alerts.$inferSelect;
@@ -85,7 +85,7 @@ export async function transitionAlert(
     .from(alerts)
     .where(and(eq(alerts.id, id), scopeWhere(scope)))
     .get();
-  if (!current) throw notFound("Alert");
+  if (!current) throw new ScopedNotFound("Alert", "alerts", id);
   const now = new Date().toISOString();
   const set =
     to === "acknowledged"

@@ -1,6 +1,6 @@
 import { eq } from "drizzle-orm";
 import type { Context } from "hono";
-import { agents, apiKeys, invites, skills, users } from "../../db/schema";
+import { agents, alerts, apiKeys, invites, skills, users, webhooks } from "../../db/schema";
 import type { AppEnv } from "../../env";
 import type { ScopedNotFound } from "../../lib/errors";
 import { audit } from "./record";
@@ -11,6 +11,8 @@ const owners = {
   skills: { table: skills, id: skills.id, tenantId: skills.tenantId },
   api_keys: { table: apiKeys, id: apiKeys.id, tenantId: apiKeys.tenantId },
   invites: { table: invites, id: invites.id, tenantId: invites.tenantId },
+  alerts: { table: alerts, id: alerts.id, tenantId: alerts.tenantId },
+  webhooks: { table: webhooks, id: webhooks.id, tenantId: webhooks.tenantId },
 } as const;
 
 /** Audits a 404 as `security.cross_tenant_attempt` when the id exists, but in another tenant. */

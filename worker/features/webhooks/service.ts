@@ -3,7 +3,7 @@ import { z } from "zod";
 import type { Database } from "../../db/client";
 import { webhookDeliveries, webhooks } from "../../db/schema";
 import { sealSecret } from "../../lib/crypto";
-import { conflict, notFound, validationFailed } from "../../lib/errors";
+import { conflict, ScopedNotFound, validationFailed } from "../../lib/errors";
 import { newId, randomToken } from "../../lib/ids";
 import { webhookUrlProblem } from "./url";
 
@@ -104,7 +104,7 @@ export async function getWebhook(db: Database, tenantId: string, id: string): Pr
     .from(webhooks)
     .where(and(eq(webhooks.id, id), eq(webhooks.tenantId, tenantId)))
     .get();
-  if (!row) throw notFound("Webhook");
+  if (!row) throw new ScopedNotFound("Webhook", "webhooks", id);
   return row;
 }
 
@@ -148,7 +148,7 @@ export async function deleteWebhook(db: Database, tenantId: string, id: string) 
     .delete(webhooks)
     .where(and(eq(webhooks.id, id), eq(webhooks.tenantId, tenantId)))
     .run();
-  if (res.meta.changes !== 1) throw notFound("Webhook");
+  if (res.meta.changes !== 1) throw new ScopedNotFound("Webhook", "webhooks", id);
 }
 
 export async function listDeliveries(db: Database, tenantId: string, webhookId: string, limit: number) {
