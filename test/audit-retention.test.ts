@@ -1,8 +1,10 @@
+import { createExecutionContext, createScheduledController, waitOnExecutionContext } from "cloudflare:test";
 import { and, eq } from "drizzle-orm";
 import { beforeAll, describe, expect, it, vi } from "vitest";
 import { auditArchives, auditEvents, tenants } from "../worker/db/schema";
 import { buildAuditEvent } from "../worker/features/audit/record";
 import { verifyChain } from "../worker/features/audit/service";
+import worker from "../worker/index";
 import { archiveKey, gunzip, runAuditRetention } from "../worker/jobs/audit-retention";
 import { writeAuditEvents } from "../worker/jobs/audit-writer";
 import { auditRows, callJson, db, env, operatorToken, provisionTenant, type TenantFixture } from "./helpers";
@@ -199,5 +201,27 @@ describe("agent actions: POST /v1/events (S5-03)", () => {
         })
       ).status,
     ).toBe(401);
+  });
+});
+
+describe("scheduled chain verification", () => {
+  it("the daily Cron verifies every chain and records a broken one as audit.verify_failed", async () => {
+    const tenantId = await quietTenant("growth");
+    await seed(tenantId, [daysAgo(3), daysAgo(2), daysAgo(1)]);
+    const rows = await chainRows(tenantId);
+    await db()
+      .update(auditEvents)
+      .set({ actorName: "forger" })
+      .where(eq(auditEvents.id, rows[1]?.id ?? ""));
+    const ctrl = createScheduledController({ cron: "0 3 * * *", scheduledTime: NOW.getTime() });
+    const ctx = createExecutionContext();
+    await worker.scheduled(ctrl, env, ctx);
+    await waitOnExecutionContext(ctx);
+    await vi.waitFor(async () => {
+      const failed = (
+        await db().select().from(auditEvents).where(eq(auditEvents.action, "audit.verify_failed")).all()
+      ).find((r) => r.tenantId === tenantId);
+      expect(failed).toMatchObject({ severity: "critical", targetId: rows[1]?.id });
+    });
   });
 });

@@ -212,20 +212,7 @@ function AuditTable({
           data-testid="audit-table"
           aria-busy={loading}
         >
-          <thead>
-            <tr>
-              <th scope="col" class="cell-toggle">
-                <span class="visually-hidden">Details</span>
-              </th>
-              <th scope="col">Time</th>
-              {operator && <th scope="col">Tenant</th>}
-              <th scope="col">Actor</th>
-              <th scope="col">Action</th>
-              <th scope="col">Target</th>
-              <th scope="col">Severity</th>
-              <th scope="col">IP</th>
-            </tr>
-          </thead>
+          <AuditTableHead operator={operator} />
           <tbody>
             {!rows && loading && <SkeletonRows cols={cols} rows={8} />}
             {rows && rows.length === 0 && (
@@ -253,7 +240,7 @@ function AuditTable({
             {rows?.map((e) => (
               <AuditRow
                 key={e.id}
-                log={log}
+                onToggle={log.toggle}
                 event={e}
                 open={open.has(e.id)}
                 broken={e.id === brokenId}
@@ -293,7 +280,27 @@ function AuditTable({
   );
 }
 
-function tenantLabel(
+/** The column headings of an audit table (the live log's and an archived day's). */
+export function AuditTableHead({ operator }: { operator: boolean }) {
+  return (
+    <thead>
+      <tr>
+        <th scope="col" class="cell-toggle">
+          <span class="visually-hidden">Details</span>
+        </th>
+        <th scope="col">Time</th>
+        {operator && <th scope="col">Tenant</th>}
+        <th scope="col">Actor</th>
+        <th scope="col">Action</th>
+        <th scope="col">Target</th>
+        <th scope="col">Severity</th>
+        <th scope="col">IP</th>
+      </tr>
+    </thead>
+  );
+}
+
+export function tenantLabel(
   id: string | null,
   names: ReadonlyMap<string, string>,
 ): { id: string | null; name: string } {
@@ -345,8 +352,9 @@ function Target({ target }: { target: AuditEvent["target"] }) {
   );
 }
 
-function AuditRow({
-  log,
+/** One event of an audit table, expandable to its details (and before/after diff). */
+export function AuditRow({
+  onToggle,
   event: e,
   open,
   broken,
@@ -354,7 +362,7 @@ function AuditRow({
   path,
   tenantName,
 }: {
-  log: AuditLog;
+  onToggle: (id: string) => void;
   event: AuditEvent;
   open: boolean;
   broken: boolean;
@@ -373,7 +381,7 @@ function AuditRow({
         onClick={(ev) => {
           if (ev.target instanceof Element && ev.target.closest("a, button, input, select")) return;
           if (window.getSelection()?.toString()) return;
-          log.toggle(e.id);
+          onToggle(e.id);
         }}
       >
         <td class="cell-toggle">
@@ -384,7 +392,7 @@ function AuditRow({
             aria-controls={open ? detailId : undefined}
             aria-label={`Details of ${e.action}, ${dateTime(e.at)}`}
             data-testid={`audit-expand-${e.id}`}
-            onClick={() => log.toggle(e.id)}
+            onClick={() => onToggle(e.id)}
           >
             <IconChevronRight />
           </button>

@@ -298,6 +298,99 @@ function createAuditLog(base: string): AuditLog {
   };
 }
 
+// ---- archived days ----
+
+export interface AuditArchiveDay {
+  /** `YYYY-MM-DD`. */
+  day: string;
+  rowCount: number;
+}
+
+export interface AuditArchiveManifest {
+  rowCount: number;
+  firstId: string;
+  lastId: string;
+  chainHash: string;
+  sha256: string;
+}
+
+/** One archived day as the server read it back (it checks the sha256 before answering). */
+export interface AuditArchive {
+  date: string;
+  manifest: AuditArchiveManifest;
+  /** Newest first, like the live log. */
+  data: AuditEvent[];
+}
+
+/** An archived day and the tenant it is about ("" on the tenant's own dashboard). */
+export type AuditArchiveResult = AuditArchive & { tenantId: string };
+
+/** The server's code when an archive's sha256 does not match its manifest. */
+export const ARCHIVE_INTEGRITY_FAILED = "archive_integrity_failed";
+
+export function isArchiveIntegrityError(e: unknown): boolean {
+  return e instanceof ApiError && e.code === ARCHIVE_INTEGRITY_FAILED;
+}
+
+const ISO_DAY = /^\d{4}-\d{2}-\d{2}$/;
+export function isIsoDay(v: string): boolean {
+  return ISO_DAY.test(v);
+}
+
+export interface AuditArchives {
+  /** The archived days; null where the API has no list (the operator's). */
+  readonly days: Resource<ListOf<AuditArchiveDay>> | null;
+  readonly archive: Resource<AuditArchiveResult, [date: string, tenantId: string]>;
+  /** Rows of the shown day whose details are open. */
+  readonly expanded: ReadonlySignal<ReadonlySet<string>>;
+  /** Loads the list once per session (no-op without a list). */
+  ensureDays(): void;
+  show(date: string, tenantId: string): Promise<void>;
+  toggle(id: string): void;
+  reset(): void;
+}
+
+function createAuditArchives(base: string, withList: boolean): AuditArchives {
+  const expanded = signal<ReadonlySet<string>>(new Set());
+  const days = withList
+    ? resource((sig) => api.get<ListOf<AuditArchiveDay>>(`${base}/archives`, undefined, sig))
+    : null;
+  const archive = resource(async (sig, date: string, tenantId: string): Promise<AuditArchiveResult> => {
+    const result = await api.get<AuditArchive>(
+      `${base}/archive`,
+      tenantId ? { date, tenantId } : { date },
+      sig,
+    );
+    return { ...result, tenantId };
+  });
+  return {
+    days,
+    archive,
+    expanded,
+    ensureDays() {
+      if (days && !days.data.value && !days.loading.value) void days.load();
+    },
+    async show(date, tenantId) {
+      expanded.value = new Set();
+      await archive.load(date, tenantId);
+    },
+    toggle(id) {
+      const next = new Set(expanded.value);
+      if (next.has(id)) next.delete(id);
+      else next.add(id);
+      expanded.value = next;
+    },
+    reset() {
+      days?.reset();
+      archive.reset();
+      expanded.value = new Set();
+    },
+  };
+}
+
+export const tenantAuditArchives = createAuditArchives("/api/dashboard/audit", true);
+export const operatorAuditArchives = createAuditArchives("/api/admin/audit", false);
+
 export const tenantAudit = createAuditLog("/api/dashboard/audit");
 export const operatorAudit = createAuditLog("/api/admin/audit");
 
@@ -318,5 +411,7 @@ export function ensureAuditTenants(): void {
 onSessionReset(() => {
   tenantAudit.reset();
   operatorAudit.reset();
+  tenantAuditArchives.reset();
+  operatorAuditArchives.reset();
   auditTenants.reset();
 });
