@@ -173,6 +173,14 @@ describe("ScopedNotFound", () => {
   });
 
   it("covers the tenant-scoped resources", () => {
-    expect([...SCOPED_RESOURCES].sort()).toEqual(["agents", "api_keys", "invites", "skills", "users"]);
+    expect([...SCOPED_RESOURCES].sort()).toEqual([
+      "agents",
+      "alerts",
+      "api_keys",
+      "invites",
+      "skills",
+      "users",
+      "webhooks",
+    ]);
   });
 });
