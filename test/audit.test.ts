@@ -382,3 +382,49 @@ describe("cross-tenant probes on alerts and webhooks", () => {
     expect(list.body.data.some((w: { id: string }) => w.id === id)).toBe(true);
   });
 });
+
+describe("no secrets in log lines", () => {
+  it("what the Worker logs while handling secrets never contains them", async () => {
+    const lines: string[] = [];
+    const capture = (...args: unknown[]) => {
+      lines.push(args.map((a) => (typeof a === "string" ? a : JSON.stringify(a))).join(" "));
+    };
+    const spies = (["log", "info", "warn", "error", "debug"] as const).map((m) =>
+      vi.spyOn(console, m).mockImplementation(capture),
+    );
+    try {
+      const password = "log-sweep-password-123";
+      await call("POST", "/api/auth/login", { body: { email: OPERATOR.email, password } });
+      await call("POST", "/api/auth/login", { body: `{"email":"x@y.test","password":"${password}"` });
+      await call("POST", "/api/auth/refresh", { body: { refreshToken: `rt_${"z".repeat(48)}` } });
+      const key = await callJson("POST", "/api/dashboard/settings/api-keys", {
+        token: t.adminToken,
+        body: { name: "log", role: "tenant_admin" },
+      });
+      await call("GET", "/api/dashboard/agents", { token: key.body.key });
+      await call("POST", "/v1/auth/token", {
+        body: { agentId: "agt_x", credential: `agk_${"q".repeat(44)}` },
+      });
+      await settle(t.tenantId, 1);
+      // Control: the capture sees the Worker's own log lines (a malformed queue message is logged).
+      const bad = createMessageBatch("aegis-audit", [
+        { id: "bad", timestamp: new Date(), attempts: 1, body: { kind: "nonsense" } },
+      ]);
+      const ctx = createExecutionContext();
+      await worker.queue(bad, env, ctx);
+      await getQueueResult(bad, ctx);
+      expect(lines.some((l) => l.includes("dropping malformed queue message"))).toBe(true);
+      for (const secret of [
+        password,
+        key.body.key,
+        `rt_${"z".repeat(48)}`,
+        `agk_${"q".repeat(44)}`,
+        t.adminToken,
+      ]) {
+        expect(lines.join("\n")).not.toContain(secret);
+      }
+    } finally {
+      for (const s of spies) s.mockRestore();
+    }
+  });
+});
