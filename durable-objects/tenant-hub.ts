@@ -176,6 +176,9 @@ export class TenantHub extends DurableObject<Env> {
       sql.exec(
         "CREATE TABLE IF NOT EXISTS housekeeping (id INTEGER PRIMARY KEY CHECK (id = 1), next_prune_at INTEGER NOT NULL)",
       );
+      sql.exec(
+        "CREATE TABLE IF NOT EXISTS hub_config (id INTEGER PRIMARY KEY CHECK (id = 1), version INTEGER NOT NULL, audit_messages TEXT NOT NULL)",
+      );
     });
   }
 
@@ -449,34 +452,58 @@ export class TenantHub extends DurableObject<Env> {
     });
     for (const ev of out) this.broadcast(ev);
     if (advance) await this.ctx.storage.setAlarm(Date.now());
-    // Rejections are security-relevant agent actions: they go to the audit log (and its alert rules).
-    // Delivered messages stay in this log only; auditing each one would double the write volume.
-    const rejected = events.flatMap((e) =>
-      e.kind === "message" && e.message.status === "rejected" ? [e.message] : [],
+    // Rejections are security-relevant agent actions: they always go to the audit log (and its
+    // alert rules). Delivered messages too when the tenant's config says `audit.messages: "all"`;
+    // otherwise they stay in this log only, which keeps D1 writes off the per-message path.
+    const all = this.auditMessages() === "all";
+    const audited = events.flatMap((e) =>
+      e.kind === "message" && (all || e.message.status === "rejected") ? [e.message] : [],
     );
-    if (rejected.length) {
+    if (audited.length) {
       await enqueueAudit(
         this.env,
-        // A deterministic id: a hub batch redelivered by a mailbox records the rejection once.
-        rejected.map((m) => ({
-          ...buildAuditEvent({
-            action: "message.rejected",
-            tenantId,
-            actor: { type: "agent", id: m.from, name: m.from },
-            severity: m.reason === "loop_detected" ? "medium" : "low",
-            target: { type: "agent", id: m.to },
-            details: {
-              messageId: m.id,
-              type: m.type,
-              reason: m.reason,
-              hop: m.hop,
-              correlationId: m.correlationId,
-            },
-          }),
-          id: `aud_rej_${m.id}`,
-        })),
+        // Deterministic ids: a hub batch redelivered by a mailbox records each message once.
+        audited.map((m) => {
+          const rejected = m.status === "rejected";
+          return {
+            ...buildAuditEvent({
+              action: rejected ? "message.rejected" : "message.sent",
+              tenantId,
+              actor: { type: "agent", id: m.from, name: m.from },
+              severity: !rejected ? "info" : m.reason === "loop_detected" ? "medium" : "low",
+              target: { type: "agent", id: m.to },
+              details: {
+                messageId: m.id,
+                type: m.type,
+                status: m.status,
+                reason: m.reason,
+                hop: m.hop,
+                correlationId: m.correlationId,
+              },
+            }),
+            id: `aud_${rejected ? "rej" : "msg"}_${m.id}`,
+          };
+        }),
       );
     }
+  }
+
+  /** The tenant config's audit setting for messages, pushed with every config version. */
+  async applyConfig(version: number, auditMessages: "rejected" | "all"): Promise<void> {
+    this.ctx.storage.sql.exec(
+      `INSERT INTO hub_config (id, version, audit_messages) VALUES (1, ?, ?)
+       ON CONFLICT (id) DO UPDATE SET version = excluded.version, audit_messages = excluded.audit_messages
+       WHERE excluded.version >= hub_config.version`,
+      version,
+      auditMessages,
+    );
+  }
+
+  private auditMessages(): "rejected" | "all" {
+    const row = this.ctx.storage.sql
+      .exec<{ audit_messages: string }>("SELECT audit_messages FROM hub_config WHERE id = 1")
+      .toArray()[0];
+    return row?.audit_messages === "all" ? "all" : "rejected";
   }
 
   /** Pushes an event from outside the mailboxes (provisioning, alerts) to the feed. */

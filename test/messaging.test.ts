@@ -648,3 +648,33 @@ describe("agent lifecycle on the mailbox", () => {
     expect(res.status).toBe(403);
   });
 });
+
+describe("auditing messages", () => {
+  it("rejections are always audited; with audit.messages = all, delivered messages are too", async () => {
+    await setAllowlist(t, [{ from: a.id, to: b.id, direction: "both" }]);
+    const quiet = await callJson("POST", "/v1/messages", {
+      token: a.token,
+      body: { to: b.id, type: "notification", payload: { title: "not audited" } },
+    });
+    expect(quiet.status).toBe(202);
+    const cfg = await callJson("GET", "/api/dashboard/config", { token: t.adminToken });
+    const saved = await callJson("PUT", "/api/dashboard/config", {
+      token: t.adminToken,
+      body: { expectedVersion: cfg.body.version, config: { ...cfg.body.config, audit: { messages: "all" } } },
+    });
+    expect(saved.status).toBe(200);
+    const loud = await callJson("POST", "/v1/messages", {
+      token: a.token,
+      body: { to: b.id, type: "notification", payload: { title: "audited" } },
+    });
+    await vi.waitFor(async () => {
+      const row = (await auditRows(t.tenantId)).find((r) => r.id === `aud_msg_${loud.body.id}`);
+      expect(row).toMatchObject({ action: "message.sent", actorId: a.id, targetId: b.id });
+    });
+    expect((await auditRows(t.tenantId)).some((r) => r.id === `aud_msg_${quiet.body.id}`)).toBe(false);
+    await callJson("POST", "/api/dashboard/config/rollback", {
+      token: t.adminToken,
+      body: { version: cfg.body.version },
+    });
+  });
+});

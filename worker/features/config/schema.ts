@@ -53,6 +53,15 @@ export const tenantConfigSchema = z
       })
       .prefault({}),
     notifications: z.object({ escalationEmails: z.array(z.email()).max(20).default([]) }).prefault({}),
+    audit: z
+      .object({
+        /**
+         * Which agent messages go to the audit log: "rejected" (default) or "all". Every message is
+         * in the message timeline either way; "all" adds one audit row per message.
+         */
+        messages: z.enum(["rejected", "all"]).default("rejected"),
+      })
+      .prefault({}),
   })
   .strict()
   .openapi("TenantConfig");

@@ -95,6 +95,8 @@ export async function pushConfigToAgents(
   version: number,
   config: TenantConfig,
 ) {
+  // TenantHub writes message events to the audit log according to the config.
+  await hubStub(env, tenantId).applyConfig(version, config.audit.messages);
   const ids = await db.select({ id: agents.id }).from(agents).where(eq(agents.tenantId, tenantId)).all();
   const pushedTo: string[] = [];
   const pending: string[] = [];
