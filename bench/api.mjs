@@ -2,37 +2,18 @@
 // `npm run bench:api`: P50/P95 of dashboard reads and writes against `npm run dev` (wrangler dev,
 // local workerd), each beside a baseline measured in the same run: GET /api/health, the floor of
 // a request through the Worker. Figures are ratios to that floor plus absolute milliseconds.
-import { spawn } from "node:child_process";
-import { readFileSync, rmSync } from "node:fs";
-import { resolve } from "node:path";
+import { rmSync } from "node:fs";
 import { performance } from "node:perf_hooks";
-import { benchStateDir, freePort, waitForHttp } from "../scripts/lib/proc.mjs";
+import { benchStateDir, startPlatform } from "../scripts/lib/proc.mjs";
 
-const root = resolve(import.meta.dirname, "..");
 const READS = Number(process.env.BENCH_READS ?? 300);
 const WRITES = Number(process.env.BENCH_WRITES ?? 150);
 const WARMUP = 20;
 
-const port = await freePort();
 const { dir: stateDir, label: stateLabel } = await benchStateDir("aegis-bench-");
 process.stdout.write(`local state on ${stateLabel}\n`);
-const base = `http://127.0.0.1:${port}`;
-const dev = spawn(process.execPath, [resolve(root, "scripts/dev.mjs")], {
-  cwd: root,
-  env: { ...process.env, PORT: String(port), AEGIS_STATE_DIR: stateDir, AEGIS_QUIET: "1" },
-  stdio: ["ignore", "pipe", "inherit"],
-  detached: true,
-});
-let out = "";
-await new Promise((ok, fail) => {
-  dev.stdout.on("data", (d) => {
-    out += d;
-    if (out.includes("Aegis is running")) ok();
-  });
-  dev.on("exit", (code) => fail(new Error(`dev exited ${code}\n${out}`)));
-});
-await waitForHttp(`${base}/api/health`, 10_000);
-const password = /^AEGIS_DEV_PASSWORD=(.*)$/m.exec(readFileSync(resolve(root, ".dev.vars"), "utf8"))[1];
+const platform = await startPlatform({ stateDir });
+const { base, password } = platform;
 
 async function req(method, path, token, body) {
   const headers = { "content-type": "application/json" };
@@ -116,6 +97,5 @@ process.stdout.write(
   `(× = ratio to the baseline in the same run; targets: reads P95 < 50 ms, writes P95 < 100 ms)\n`,
 );
 
-process.kill(-dev.pid, "SIGINT");
-await new Promise((r) => dev.once("exit", r));
+await platform.stop();
 rmSync(stateDir, { recursive: true, force: true });

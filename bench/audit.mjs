@@ -3,11 +3,10 @@
 // filtered first page and a deep cursor page, the time to stream a 10,000-row CSV export, and the
 // audit middleware's cost on a write route versus the same route with auditing off — each beside
 // GET /api/health measured in the same run.
-import { spawn } from "node:child_process";
 import { readFileSync, rmSync } from "node:fs";
 import { resolve } from "node:path";
 import { performance } from "node:perf_hooks";
-import { benchStateDir, freePort, run, waitForHttp } from "../scripts/lib/proc.mjs";
+import { benchStateDir, run, startPlatform } from "../scripts/lib/proc.mjs";
 
 const root = resolve(import.meta.dirname, "..");
 const ROWS = Number(process.env.BENCH_AUDIT_ROWS ?? 1_000_000);
@@ -50,26 +49,7 @@ for (let t = 0; t < TENANTS; t++) {
 }
 process.stdout.write(`seeded in ${((performance.now() - seedStarted) / 1000).toFixed(1)} s\n`);
 
-async function startDev(extraEnv) {
-  const port = await freePort();
-  const dev = spawn(process.execPath, [resolve(root, "scripts/dev.mjs")], {
-    cwd: root,
-    env: { ...process.env, AEGIS_STATE_DIR: stateDir, PORT: String(port), AEGIS_QUIET: "1", ...extraEnv },
-    stdio: ["ignore", "pipe", "inherit"],
-    detached: true,
-  });
-  let out = "";
-  await new Promise((ok, fail) => {
-    dev.stdout.on("data", (d) => {
-      out += d;
-      if (out.includes("Aegis is running")) ok();
-    });
-    dev.on("exit", (code) => fail(new Error(`dev exited ${code}\n${out}`)));
-  });
-  const base = `http://127.0.0.1:${port}`;
-  await waitForHttp(`${base}/api/health`, 10_000);
-  return { dev, base };
-}
+const startDev = (env) => startPlatform({ stateDir: env.AEGIS_STATE_DIR ?? stateDir, env });
 
 const password = () => /^AEGIS_DEV_PASSWORD=(.*)$/m.exec(readFileSync(resolve(root, ".dev.vars"), "utf8"))[1];
 
@@ -161,10 +141,8 @@ for (let i = 0; i < N * 2 + 10; i++) {
 const audited = { p50: pct(on, 50), p95: pct(on, 95) };
 const unaudited = { p50: pct(off, 50), p95: pct(off, 95) };
 const baselineB = await measure(N, () => timed(b.base, "GET", "/api/health"));
-for (const d of [a.dev, b.dev]) {
-  process.kill(-d.pid, "SIGINT");
-  await new Promise((r) => d.once("exit", r));
-}
+await a.stop();
+await b.stop();
 rmSync(stateB, { recursive: true, force: true });
 
 const base = results["GET /api/health (baseline)"];

@@ -3,14 +3,11 @@
 // (wrangler dev, local workerd), beside a plain Node `ws` relay doing the same traffic in the same
 // run as the baseline. Prints P50/P95/P99 latency, sustained messages/s, and send → feed latency
 // with 50 dashboard sockets connected.
-import { spawn } from "node:child_process";
-import { readFileSync, rmSync } from "node:fs";
-import { resolve } from "node:path";
+import { rmSync } from "node:fs";
 import { performance } from "node:perf_hooks";
 import WebSocket, { WebSocketServer } from "ws";
-import { benchStateDir, freePort, waitForHttp } from "../scripts/lib/proc.mjs";
+import { benchStateDir, freePort, startPlatform } from "../scripts/lib/proc.mjs";
 
-const root = resolve(import.meta.dirname, "..");
 const PAIRS = Number(process.env.BENCH_PAIRS ?? 50);
 const LATENCY_MESSAGES = Number(process.env.BENCH_LATENCY_MESSAGES ?? 20); // per sender, one at a time
 const THROUGHPUT_SECONDS = Number(process.env.BENCH_SECONDS ?? 8);
@@ -25,26 +22,10 @@ const summary = (xs) => {
 };
 
 // ---------- the platform ----------
-const port = await freePort();
 const { dir: stateDir, label: stateLabel } = await benchStateDir("aegis-bench-msg-");
 process.stdout.write(`local state on ${stateLabel}\n`);
-const base = `http://127.0.0.1:${port}`;
-const dev = spawn(process.execPath, [resolve(root, "scripts/dev.mjs")], {
-  cwd: root,
-  env: { ...process.env, PORT: String(port), AEGIS_STATE_DIR: stateDir, AEGIS_QUIET: "1" },
-  stdio: ["ignore", "pipe", "inherit"],
-  detached: true,
-});
-let devOut = "";
-await new Promise((ok, fail) => {
-  dev.stdout.on("data", (d) => {
-    devOut += d;
-    if (devOut.includes("Aegis is running")) ok();
-  });
-  dev.on("exit", (code) => fail(new Error(`dev exited ${code}\n${devOut}`)));
-});
-await waitForHttp(`${base}/api/health`, 10_000);
-const password = /^AEGIS_DEV_PASSWORD=(.*)$/m.exec(readFileSync(resolve(root, ".dev.vars"), "utf8"))[1];
+const platform = await startPlatform({ stateDir });
+const { base, password } = platform;
 
 async function api(method, path, token, body) {
   const headers = { "content-type": "application/json" };
@@ -303,7 +284,6 @@ process.stdout.write(
   "(targets: mailbox P95 < 50 ms and P50 ≤ 8× baseline; ≥ 2,000 msg/s; feed P95 < 100 ms)\n",
 );
 
-process.kill(-dev.pid, "SIGINT");
-await new Promise((r) => dev.once("exit", r));
+await platform.stop();
 rmSync(stateDir, { recursive: true, force: true });
 process.exit(0);

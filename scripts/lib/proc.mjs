@@ -68,3 +68,40 @@ export async function benchStateDir(prefix) {
   const dir = mkdtempSync(join(onTmpfs ? "/dev/shm" : tmpdir(), prefix));
   return { dir, label: onTmpfs ? "tmpfs (/dev/shm; BENCH_STATE=disk for the VM disk)" : `disk (${dir})` };
 }
+
+/**
+ * Starts `npm run dev` (scripts/dev.mjs) on a free port with its own state directory and waits
+ * until it has seeded and answers; for benchmarks and tools. `stop()` ends its process group.
+ */
+export async function startPlatform({ stateDir, env = {} }) {
+  const { spawn } = await import("node:child_process");
+  const { readFileSync } = await import("node:fs");
+  const { resolve } = await import("node:path");
+  const root = resolve(import.meta.dirname, "../..");
+  const port = await freePort();
+  const dev = spawn(process.execPath, [resolve(root, "scripts/dev.mjs")], {
+    cwd: root,
+    env: { ...process.env, AEGIS_STATE_DIR: stateDir, PORT: String(port), AEGIS_QUIET: "1", ...env },
+    stdio: ["ignore", "pipe", "inherit"],
+    detached: true,
+  });
+  let out = "";
+  await new Promise((ok, fail) => {
+    dev.stdout.on("data", (d) => {
+      out += d;
+      if (out.includes("Aegis is running")) ok();
+    });
+    dev.on("exit", (code) => fail(new Error(`npm run dev exited ${code}\n${out}`)));
+  });
+  const base = `http://127.0.0.1:${port}`;
+  await waitForHttp(`${base}/api/health`, 10_000);
+  const password =
+    /^AEGIS_DEV_PASSWORD=(.*)$/m.exec(readFileSync(resolve(root, ".dev.vars"), "utf8"))?.[1] ?? "";
+  const stop = async () => {
+    try {
+      process.kill(-dev.pid, "SIGINT");
+    } catch {}
+    await new Promise((r) => (dev.exitCode === null ? dev.once("exit", r) : r()));
+  };
+  return { base, password, stop };
+}

@@ -65,6 +65,25 @@ function setSessionCookies(c: Context<AppEnv>, pair: TokenPair) {
   });
 }
 
+/** Starts a session for the user (login, accepted invite) and sets the web UI's cookies. */
+async function openSession(c: Context<AppEnv>, user: Parameters<typeof publicUser>[0]) {
+  const session = await startSession(c.get("db"), c.env.AUTH_SECRET, user, {
+    ip: clientIp(c),
+    userAgent: c.req.header("user-agent")?.slice(0, 256) ?? null,
+  });
+  setSessionCookies(c, session);
+  return session;
+}
+
+function loginBody(session: TokenPair, user: Parameters<typeof publicUser>[0]) {
+  return {
+    accessToken: session.accessToken,
+    refreshToken: session.refreshToken,
+    expiresIn: session.expiresIn,
+    user: publicUser(user),
+  };
+}
+
 function clearSessionCookies(c: Context<AppEnv>) {
   deleteCookie(c, SESSION_COOKIE, { path: "/" });
   deleteCookie(c, REFRESH_COOKIE, { path: "/api/auth" });
@@ -123,26 +142,14 @@ authRoutes.openapi(
       throw invalidCredentials();
     }
     await assertTenantActive(db, user.tenantId);
-    const session = await startSession(db, c.env.AUTH_SECRET, user, {
-      ip: clientIp(c),
-      userAgent: c.req.header("user-agent")?.slice(0, 256) ?? null,
-    });
-    setSessionCookies(c, session);
+    const session = await openSession(c, user);
     audit(c, {
       action: "auth.login",
       tenantId: user.tenantId,
       actor: { type: "user", id: user.id, name: user.email },
       target: { type: "session", id: session.sessionId },
     });
-    return c.json(
-      {
-        accessToken: session.accessToken,
-        refreshToken: session.refreshToken,
-        expiresIn: session.expiresIn,
-        user: publicUser(user),
-      },
-      200,
-    );
+    return c.json(loginBody(session, user), 200);
   },
 );
 
@@ -299,25 +306,13 @@ authRoutes.openapi(
     const body = c.req.valid("json");
     const db = c.get("db");
     const user = await acceptInvite(db, body.token, body.name, body.password);
-    const session = await startSession(db, c.env.AUTH_SECRET, user, {
-      ip: clientIp(c),
-      userAgent: c.req.header("user-agent")?.slice(0, 256) ?? null,
-    });
-    setSessionCookies(c, session);
+    const session = await openSession(c, user);
     audit(c, {
       action: "team.invite_accepted",
       tenantId: user.tenantId,
       actor: { type: "user", id: user.id, name: user.email },
       target: { type: "user", id: user.id },
     });
-    return c.json(
-      {
-        accessToken: session.accessToken,
-        refreshToken: session.refreshToken,
-        expiresIn: session.expiresIn,
-        user: publicUser(user),
-      },
-      200,
-    );
+    return c.json(loginBody(session, user), 200);
   },
 );
