@@ -2,7 +2,7 @@ import { createRoute, z } from "@hono/zod-openapi";
 import { AppError } from "../../lib/errors";
 import { createRouter, errorResponses, jsonBody, jsonResponse } from "../../lib/http";
 import { verifyAgentCredential } from "../agents/service";
-import { buildAuditEvent, enqueueAudit } from "../audit/record";
+import { audit } from "../audit/record";
 import { AGENT_TOKEN_TTL_SECONDS, signAgentToken } from "../auth/tokens";
 
 export const agentAuthRoutes = createRouter();
@@ -28,16 +28,12 @@ agentAuthRoutes.openapi(
     const { agentId, credential } = c.req.valid("json");
     const agent = await verifyAgentCredential(c.get("db"), agentId, credential);
     if (!agent) throw new AppError(401, "invalid_credentials", "Invalid agent id or credential");
-    c.executionCtx.waitUntil(
-      enqueueAudit(c.env, [
-        buildAuditEvent({
-          action: "agent.token_issued",
-          tenantId: agent.tenantId,
-          actor: { type: "agent", id: agent.id, name: agent.name },
-          target: { type: "agent", id: agent.id },
-        }),
-      ]),
-    );
+    audit(c, {
+      action: "agent.token_issued",
+      tenantId: agent.tenantId,
+      actor: { type: "agent", id: agent.id, name: agent.name },
+      target: { type: "agent", id: agent.id },
+    });
     return c.json(
       {
         token: await signAgentToken(c.env.AUTH_SECRET, agent.id, agent.tenantId),

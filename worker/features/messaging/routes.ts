@@ -100,6 +100,8 @@ agentMessagingRoutes.openapi(
   }),
   async (c) => {
     const { agentId, tenantId } = agentOf(c);
+    // Messages are audited by TenantHub as the tenant's config says (rejections always), not per request.
+    c.set("audited", true);
     const result = await mailboxStub(c.env, tenantId, agentId).send(
       { agentId, tenantId },
       c.req.valid("json"),
