@@ -11,6 +11,7 @@ import {
   type FeedFilters,
   type FeedMessage,
   feedClientFrameSchema,
+  MESSAGE_TYPES,
   type MessageType,
   type RejectReason,
 } from "./protocol";
@@ -1093,15 +1094,9 @@ function summarize(response: string | null): string {
   }
 }
 
+/** The protocol's own list, so a new message type needs no second edit here. */
 function isMessageType(t: string): t is MessageType {
-  return [
-    "task_handoff",
-    "status_update",
-    "data_request",
-    "data_response",
-    "escalation",
-    "notification",
-  ].includes(t);
+  return (MESSAGE_TYPES as readonly string[]).includes(t);
 }
 
 function matches(filters: FeedFilters, event: FeedEvent): boolean {

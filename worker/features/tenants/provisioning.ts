@@ -84,7 +84,7 @@ const stepHandlers: Record<StepName, (ctx: StepContext) => Promise<void>> = {
     const clash = await db
       .select({ id: tenants.id })
       .from(tenants)
-      .where(and(eq(tenants.slug, tenant.slug)))
+      .where(eq(tenants.slug, tenant.slug))
       .all();
     if (clash.some((t) => t.id !== tenant.id))
       throw new StepError(`Slug '${tenant.slug}' belongs to another tenant`);
