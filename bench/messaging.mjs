@@ -9,7 +9,7 @@ import WebSocket, { WebSocketServer } from "ws";
 import { benchStateDir, freePort, startPlatform } from "../scripts/lib/proc.mjs";
 
 const PAIRS = Number(process.env.BENCH_PAIRS ?? 50);
-const LATENCY_MESSAGES = Number(process.env.BENCH_LATENCY_MESSAGES ?? 20); // per sender, one at a time
+const LATENCY_MESSAGES = Number(process.env.BENCH_LATENCY_MESSAGES ?? 100); // per sender, one at a time
 const THROUGHPUT_SECONDS = Number(process.env.BENCH_SECONDS ?? 8);
 const WINDOW = Number(process.env.BENCH_WINDOW ?? 8); // outstanding messages per sender in the throughput run
 const FEEDS = Number(process.env.BENCH_FEEDS ?? 50);
@@ -133,10 +133,30 @@ async function drive(connectSender, connectReceiver, label) {
       return ws;
     }),
   );
-  const sendSockets = await Promise.all(senders.map((s) => connectSender(s)));
   const latencies = [];
   let seq = 0;
   let lost = 0;
+  // Why a message did not arrive, by error code or delivery status, so a failure is never silent.
+  const refused = new Map();
+  const refuse = (key, why) => {
+    const waiter = arrivals.get(key);
+    if (!waiter) return;
+    arrivals.delete(key);
+    refused.set(why, (refused.get(why) ?? 0) + 1);
+    waiter(Number.NaN);
+  };
+  const sendSockets = await Promise.all(
+    senders.map(async (s) => {
+      const ws = await connectSender(s);
+      ws.on("message", (data) => {
+        const f = JSON.parse(data.toString());
+        if (f.op === "error" && f.clientId) refuse(f.clientId, f.code);
+        if (f.op === "sent" && (f.status === "rejected" || f.status === "failed" || f.status === "expired"))
+          refuse(f.clientId, `${f.status}${f.reason ? `:${f.reason}` : ""}`);
+      });
+      return ws;
+    }),
+  );
   const sendOne = (ws, i) =>
     new Promise((done) => {
       const key = `${label}-${i}-${seq++}`;
@@ -149,7 +169,7 @@ async function drive(connectSender, connectReceiver, label) {
       }, 10_000);
       arrivals.set(key, (t1) => {
         clearTimeout(timer);
-        done(t1 - t0);
+        done(Number.isNaN(t1) ? t1 : t1 - t0);
       });
       ws.send(
         JSON.stringify({
@@ -186,7 +206,7 @@ async function drive(connectSender, connectReceiver, label) {
   );
   const elapsed = (performance.now() - started) / 1000;
   for (const ws of [...recvSockets, ...sendSockets]) ws.close();
-  return { latency: summary(latencies), throughput: delivered / elapsed, delivered, lost };
+  return { latency: summary(latencies), throughput: delivered / elapsed, delivered, lost, refused };
 }
 
 process.stdout.write("baseline: plain ws relay…\n");
@@ -274,6 +294,10 @@ process.stdout.write(
   `${"ratio Aegis / baseline".padEnd(36)} ${fmt(aegis.latency.p50 / baseline.latency.p50)} ${fmt(aegis.latency.p95 / baseline.latency.p95)} ${fmt(aegis.latency.p99 / baseline.latency.p99)}\n`,
 );
 process.stdout.write(`lost (not delivered within 10 s): Aegis ${aegis.lost}, baseline ${baseline.lost}\n`);
+const refusedText = (r) => (r.size ? [...r].map(([k, n]) => `${k} ${n}`).join(", ") : "none");
+process.stdout.write(
+  `refused or failed: Aegis ${refusedText(aegis.refused)}; baseline ${refusedText(baseline.refused)}\n`,
+);
 process.stdout.write(
   `\nsustained throughput (${WINDOW} in flight per sender, ${THROUGHPUT_SECONDS} s): Aegis ${aegis.throughput.toFixed(0)} msg/s, baseline ${baseline.throughput.toFixed(0)} msg/s, ratio ${(aegis.throughput / baseline.throughput).toFixed(3)}\n`,
 );

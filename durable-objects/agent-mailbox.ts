@@ -356,7 +356,11 @@ export class AgentMailbox extends DurableObject<Env> {
         reason = outcome.reason;
       }
     }
-    this.queueHubEvent({ kind: "message", message: { ...request, status, reason: reason ?? null } });
+    // A message the recipient stored is reported by the recipient, in the same step as its inbox row
+    // (so its ack usually joins the same hub batch); one that never got there is reported from here.
+    if (status === "rejected" || status === "failed") {
+      this.queueHubEvent({ kind: "message", message: { ...request, status, reason: reason ?? null } });
+    }
     return { ok: true, id, status, correlationId, ...(reason ? { reason } : {}) };
   }
 
@@ -425,6 +429,7 @@ export class AgentMailbox extends DurableObject<Env> {
         .toArray()[0];
       return { status: existing?.status ?? "queued" };
     }
+    this.queueHubEvent({ kind: "message", message: { ...msg, status, reason: null } });
     for (const ws of sockets) this.pushMessage(ws, msg);
     await this.scheduleAlarm(Date.parse(msg.expiresAt));
     return { status };
@@ -807,9 +812,11 @@ export class AgentMailbox extends DurableObject<Env> {
         .toArray();
       if (rows.length === 0) return;
       try {
+        // The rows travel as the JSON text they are stored as: strings cross the RPC boundary far
+        // more cheaply than the objects they describe.
         await hub.ingest(
           meta.tenant_id,
-          rows.map((r) => JSON.parse(r.event) as HubEvent),
+          rows.map((r) => r.event),
         );
       } catch (err) {
         console.error("hub ingest failed; retrying from the alarm", { error: String(err) });

@@ -338,7 +338,9 @@ export class TenantHub extends DurableObject<Env> {
   // ---- message log and feed ----
 
   /** Mailboxes report messages and status changes here; idempotent and order-insensitive. */
-  async ingest(tenantId: string, events: HubEvent[]): Promise<void> {
+  /** Mailbox outbox rows, each the JSON text of one `HubEvent`. */
+  async ingest(tenantId: string, rows: string[]): Promise<void> {
+    const events = rows.map((r) => JSON.parse(r) as HubEvent);
     const state = this.state();
     if (state && state.tenantId !== tenantId) throw new Error("tenant mismatch");
     const sql = this.ctx.storage.sql;
