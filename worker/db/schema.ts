@@ -19,6 +19,12 @@ export const tenants = sqliteTable(
     /** Enterprise contract terms; null means the plan's default. */
     contractPlatformFeeUsd: integer("contract_platform_fee_usd"),
     contractIncludedAgents: integer("contract_included_agents"),
+    /** Stripe: the customer and subscription of this tenant, created by the billing sync. */
+    stripeCustomerId: text("stripe_customer_id"),
+    stripeSubscriptionId: text("stripe_subscription_id"),
+    /** none (not yet synced) | active | past_due — from Stripe's invoice webhooks */
+    billingStatus: text("billing_status").notNull().default("none"),
+    billingStatusAt: text("billing_status_at"),
     createdAt: createdAt(),
     updatedAt: text("updated_at").notNull().default(now),
   },
@@ -183,6 +189,10 @@ export const agents = sqliteTable(
     tokenQuotaResetAt: text("token_quota_reset_at").notNull(),
     /** normal | warning | grace | rate_limited | paused */
     quotaState: text("quota_state").notNull().default("normal"),
+    /** The UTC month (YYYY-MM) that `monthlyTokensUsed` counts. */
+    usageMonth: text("usage_month"),
+    /** Set when a tenant admin lifted `paused` this month: the agent may continue to 200%. */
+    quotaAcknowledgedAt: text("quota_acknowledged_at"),
     createdBy: text("created_by"),
     createdAt: createdAt(),
     updatedAt: text("updated_at").notNull().default(now),
@@ -383,3 +393,89 @@ export const auditArchives = sqliteTable(
   },
   (t) => [primaryKey({ columns: [t.tenantId, t.day] })],
 );
+
+/**
+ * One row per model call through the gateway, written once by the usage consumer (its id is the
+ * usage event's id, so a redelivered batch writes nothing twice). Overage is the part of the call
+ * beyond the agent's quota, priced when overage billing is on; Stripe reporting marks it.
+ */
+export const usageCalls = sqliteTable(
+  "usage_calls",
+  {
+    id: text("id").primaryKey(),
+    tenantId: text("tenant_id").notNull(),
+    agentId: text("agent_id").notNull(),
+    /** YYYY-MM-DD and YYYY-MM, UTC, of the call */
+    day: text("day").notNull(),
+    month: text("month").notNull(),
+    model: text("model").notNull(),
+    modelTier: text("model_tier").notNull(),
+    inputTokens: integer("input_tokens").notNull(),
+    outputTokens: integer("output_tokens").notNull(),
+    thinkingTokens: integer("thinking_tokens").notNull(),
+    cacheReadTokens: integer("cache_read_tokens").notNull(),
+    cacheWriteTokens: integer("cache_write_tokens").notNull(),
+    /** input + output + thinking + cache reads at one tenth */
+    quotaTokens: integer("quota_tokens").notNull(),
+    /** The upstream answered without a usage block: recorded as such, never guessed. */
+    usageMissing: integer("usage_missing", { mode: "boolean" }).notNull().default(false),
+    /** Estimated upstream cost in millionths of a dollar */
+    costMicros: integer("cost_micros").notNull(),
+    overageInputTokens: integer("overage_input_tokens").notNull().default(0),
+    overageOutputTokens: integer("overage_output_tokens").notNull().default(0),
+    overageMicros: integer("overage_micros").notNull().default(0),
+    stripeReportedAt: text("stripe_reported_at"),
+    at: text("at").notNull(),
+  },
+  (t) => [
+    index("usage_calls_agent_month_idx").on(t.agentId, t.month),
+    index("usage_calls_overage_idx").on(t.stripeReportedAt, t.overageMicros),
+  ],
+);
+
+/** Per agent per day per model tier: the aggregate the billing views read (E12-03). */
+export const usageRecords = sqliteTable(
+  "usage_records",
+  {
+    tenantId: text("tenant_id").notNull(),
+    agentId: text("agent_id").notNull(),
+    day: text("day").notNull(),
+    month: text("month").notNull(),
+    modelTier: text("model_tier").notNull(),
+    calls: integer("calls").notNull().default(0),
+    inputTokens: integer("input_tokens").notNull().default(0),
+    outputTokens: integer("output_tokens").notNull().default(0),
+    thinkingTokens: integer("thinking_tokens").notNull().default(0),
+    cacheReadTokens: integer("cache_read_tokens").notNull().default(0),
+    cacheWriteTokens: integer("cache_write_tokens").notNull().default(0),
+    quotaTokens: integer("quota_tokens").notNull().default(0),
+    missingUsageCalls: integer("missing_usage_calls").notNull().default(0),
+    costMicros: integer("cost_micros").notNull().default(0),
+    overageMicros: integer("overage_micros").notNull().default(0),
+  },
+  (t) => [
+    primaryKey({ columns: [t.agentId, t.day, t.modelTier] }),
+    index("usage_records_tenant_month_idx").on(t.tenantId, t.month),
+  ],
+);
+
+/** Each quota threshold notifies at most once per agent per month: this row is the proof. */
+export const quotaNotifications = sqliteTable(
+  "quota_notifications",
+  {
+    agentId: text("agent_id").notNull(),
+    month: text("month").notNull(),
+    state: text("state").notNull(),
+    tenantId: text("tenant_id").notNull(),
+    at: text("at").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.agentId, t.month, t.state] })],
+);
+
+/** Stripe webhook events already applied (idempotency by Stripe's event id). */
+export const stripeEvents = sqliteTable("stripe_events", {
+  id: text("id").primaryKey(),
+  type: text("type").notNull(),
+  tenantId: text("tenant_id"),
+  receivedAt: text("received_at").notNull(),
+});
