@@ -15,6 +15,13 @@ export default defineConfig({
           // The stand-ins started by test/standins-setup.ts, before the pool, on 127.0.0.1.
           MAIL_API_URL: inject("mailApiUrl"),
           MAIL_API_KEY: inject("mailApiKey"),
+          MODEL_UPSTREAM_URL: inject("modelUpstreamUrl"),
+          MODEL_UPSTREAM_KEY: inject("modelUpstreamKey"),
+          STRIPE_API_URL: inject("stripeApiUrl"),
+          STRIPE_SECRET_KEY: inject("stripeSecretKey"),
+          STRIPE_WEBHOOK_SECRET: inject("stripeWebhookSecret"),
+          // Short, so the gateway's 504 is testable against the stand-in's `delay:` knob.
+          MODEL_UPSTREAM_TIMEOUT_MS: "1500",
         },
         // Tests drive the provisioning consumer themselves (test/helpers.ts), so every step is
         // observed deterministically; audit events and notifications are consumed as in production
@@ -22,6 +29,7 @@ export default defineConfig({
         queueConsumers: {
           "aegis-audit": { maxBatchTimeout: 0.05 },
           "aegis-notify": { maxBatchTimeout: 0.05 },
+          "aegis-usage": { maxBatchTimeout: 0.05 },
         },
       },
     })),

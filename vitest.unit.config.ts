@@ -1,9 +1,9 @@
 import { defineConfig } from "vitest/config";
 
-/** Pure logic, in Node: worker/lib and the SDK packages. */
+/** Pure logic, in Node: worker/lib, the SDK packages, and the local stand-ins (scripts/standins). */
 export default defineConfig({
   test: {
-    include: ["worker/lib/**/*.test.ts", "sdk/**/*.test.ts"],
+    include: ["worker/lib/**/*.test.ts", "sdk/**/*.test.ts", "scripts/standins/**/*.test.ts"],
     environment: "node",
   },
 });

@@ -1,7 +1,9 @@
 import { DurableObject } from "cloudflare:workers";
+import { type Admission, admitModelCall, type BillingProfile } from "../worker/features/billing/profile";
 import { defaultTenantConfig, tenantConfigSchema } from "../worker/features/config/schema";
 import { issuesToDetails } from "../worker/lib/errors";
 import { newId } from "../worker/lib/ids";
+import type { ModelTier, ThinkingMode } from "../worker/lib/pricing";
 import {
   agentFrameSchema,
   type DeliveryState,
@@ -25,6 +27,8 @@ const HUB_FLUSH_DELAY_MS = 10;
 /** Acknowledged and expired messages, and loop-guard counters, are kept this long. */
 const INBOX_RETENTION_MS = 7 * 86_400_000;
 const PRUNE_EVERY_MS = 6 * 3600_000;
+/** A billing profile older than this is reloaded from D1 by the gateway. */
+const PROFILE_MAX_AGE_MS = 5 * 60_000;
 
 type Status = "active" | "paused" | "deleted";
 
@@ -132,6 +136,8 @@ export class AgentMailbox extends DurableObject<Env> {
       sql.exec(
         "CREATE TABLE IF NOT EXISTS hub_outbox (seq INTEGER PRIMARY KEY AUTOINCREMENT, event TEXT NOT NULL)",
       );
+      sql.exec(`CREATE TABLE IF NOT EXISTS billing_profile (id INTEGER PRIMARY KEY CHECK (id = 1),
+        profile TEXT NOT NULL, loaded_at INTEGER NOT NULL, last_call_at INTEGER)`);
     });
   }
 
@@ -247,6 +253,50 @@ export class AgentMailbox extends DurableObject<Env> {
         ws.close(4003, status === "paused" ? "agent paused" : "agent deleted");
     }
     return { ok: true };
+  }
+
+  // ---- model gateway admission (RPC from the gateway; no D1 on this path) ----
+
+  /** Stores what the gateway decides calls by; pushed by the Worker whenever an input changes. */
+  async setBillingProfile(who: MailboxIdentity, profile: BillingProfile): Promise<{ ok: boolean }> {
+    if (!this.bind(who)) return { ok: false };
+    this.ctx.storage.sql.exec(
+      `INSERT INTO billing_profile (id, profile, loaded_at) VALUES (1, ?, ?)
+       ON CONFLICT (id) DO UPDATE SET profile = excluded.profile, loaded_at = excluded.loaded_at`,
+      JSON.stringify(profile),
+      Date.now(),
+    );
+    return { ok: true };
+  }
+
+  /**
+   * Admits or refuses one model call. `profile_missing` asks the gateway to load the profile from
+   * D1 and push it (a new mailbox, or one not refreshed for PROFILE_MAX_AGE_MS — a bound on how
+   * long a lost push can leave it stale). An admitted call is stamped for the rate-limited state.
+   */
+  async admitModelCall(
+    who: MailboxIdentity,
+    req: { tier: ModelTier; thinking: ThinkingMode },
+  ): Promise<Admission | { ok: false; code: "profile_missing" } | { ok: false; code: "agent_unavailable" }> {
+    const meta = this.bind(who);
+    if (!meta || meta.status !== "active") return { ok: false, code: "agent_unavailable" };
+    const sql = this.ctx.storage.sql;
+    const row = sql
+      .exec<{ profile: string; loaded_at: number; last_call_at: number | null }>(
+        "SELECT profile, loaded_at, last_call_at FROM billing_profile WHERE id = 1",
+      )
+      .toArray()[0];
+    const now = Date.now();
+    if (!row || now - row.loaded_at > PROFILE_MAX_AGE_MS) return { ok: false, code: "profile_missing" };
+    const profile = JSON.parse(row.profile) as BillingProfile;
+    const decision = admitModelCall(profile, req, now, row.last_call_at);
+    // Only calls admitted while rate limited start the 10 s window; earlier ones do not count.
+    const limited = profile.quotaState === "rate_limited" && !profile.overageEnabled;
+    // Written only when it changes: an unlimited call leaves storage (and the output gate) alone.
+    if (decision.ok && (limited || row.last_call_at !== null)) {
+      sql.exec("UPDATE billing_profile SET last_call_at = ? WHERE id = 1", limited ? now : null);
+    }
+    return decision;
   }
 
   /** Closes the agent's socket so its runtime reconnects (and re-reads config) — the platform half of a restart. */

@@ -235,6 +235,15 @@ export type FeedEvent =
     }
   | { event: "allowlist"; version: number; updatedBy: string | null; at: string }
   | { event: "alert"; [key: string]: unknown }
+  | {
+      event: "quota";
+      agentId: string;
+      name: string;
+      state: string;
+      usedTokens: number;
+      quota: number;
+      at: string;
+    }
   | { event: "subscribed"; filters: FeedFilters }
   | { event: "error"; code: string; message: string };
 

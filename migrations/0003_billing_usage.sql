@@ -3,7 +3,10 @@ CREATE TABLE `quota_notifications` (
 	`month` text NOT NULL,
 	`state` text NOT NULL,
 	`tenant_id` text NOT NULL,
+	`used_tokens` integer NOT NULL,
+	`quota` integer NOT NULL,
 	`at` text NOT NULL,
+	`notified_at` text,
 	PRIMARY KEY(`agent_id`, `month`, `state`)
 );
 --> statement-breakpoint
@@ -64,4 +67,6 @@ ALTER TABLE `agents` ADD `quota_acknowledged_at` text;--> statement-breakpoint
 ALTER TABLE `tenants` ADD `stripe_customer_id` text;--> statement-breakpoint
 ALTER TABLE `tenants` ADD `stripe_subscription_id` text;--> statement-breakpoint
 ALTER TABLE `tenants` ADD `billing_status` text DEFAULT 'none' NOT NULL;--> statement-breakpoint
-ALTER TABLE `tenants` ADD `billing_status_at` text;
+ALTER TABLE `tenants` ADD `billing_status_at` text;--> statement-breakpoint
+ALTER TABLE `tenants` ADD `billing_sync_until` text;--> statement-breakpoint
+ALTER TABLE `tenants` ADD `billing_sync_pending` integer DEFAULT false NOT NULL;

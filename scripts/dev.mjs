@@ -5,16 +5,26 @@
 //
 // Alert emails go to a local mail stand-in (scripts/standins/mail.mjs) started here on a free port
 // and handed to the Worker as MAIL_API_URL / MAIL_API_KEY; its inbox URL is printed at the end.
+// Agents' model calls go through the gateway to a local stand-in for Anthropic's Messages API
+// (scripts/standins/model-upstream.mjs), started here too and handed over as MODEL_UPSTREAM_URL /
+// MODEL_UPSTREAM_KEY; its URL is printed at the end (GET <url>/calls lists what it received).
+// Stripe calls go to a local Stripe stand-in (scripts/standins/stripe.mjs), handed over as
+// STRIPE_API_URL / STRIPE_SECRET_KEY / STRIPE_WEBHOOK_SECRET; its POST /__deliver sends signed events
+// to the platform's /api/stripe/webhook, GET <url>/__state shows customers, subscriptions and meter events.
 //
 // Environment: PORT (default 8787), AEGIS_STATE_DIR (default .wrangler/state), AEGIS_QUIET=1 to
 // keep wrangler's own log off the terminal (it still goes to AEGIS_STATE_DIR/wrangler.log),
-// AEGIS_MAIL_PORT (default: any free port) for the mail stand-in.
+// AEGIS_MAIL_PORT (default: any free port) for the mail stand-in, AEGIS_MODEL_PORT (default: any
+// free port) and AEGIS_MODEL_KEY (default: a random key) for the model upstream stand-in,
+// AEGIS_STRIPE_PORT (default: any free port) for the Stripe stand-in.
 import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { createWriteStream, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { freePort, run, waitForHttp } from "./lib/proc.mjs";
 import { start as startMailSink } from "./standins/mail.mjs";
+import { start as startModelUpstream } from "./standins/model-upstream.mjs";
+import { start as startStripe } from "./standins/stripe.mjs";
 
 const root = resolve(import.meta.dirname, "..");
 const port = Number(process.env.PORT ?? 8787);
@@ -58,9 +68,17 @@ function parseVars(text) {
 
 /**
  * Placeholders, so `.dev.vars` has every key of `.dev.vars.example` (`wrangler types --check` reads
- * `.dev.vars`); each run overrides them with `--var`, pointing at its own mail stand-in.
+ * `.dev.vars`); each run overrides them with `--var`, pointing at its own mail and model stand-ins.
  */
-const MAIL_PLACEHOLDERS = { MAIL_API_URL: "set-by-npm-run-dev", MAIL_API_KEY: "set-by-npm-run-dev" };
+const MAIL_PLACEHOLDERS = {
+  MAIL_API_URL: "set-by-npm-run-dev",
+  MAIL_API_KEY: "set-by-npm-run-dev",
+  MODEL_UPSTREAM_URL: "set-by-npm-run-dev",
+  MODEL_UPSTREAM_KEY: "set-by-npm-run-dev",
+  STRIPE_SECRET_KEY: "set-by-npm-run-dev",
+  STRIPE_WEBHOOK_SECRET: "set-by-npm-run-dev",
+  STRIPE_API_URL: "set-by-npm-run-dev",
+};
 
 /** Generates `.dev.vars` once; later runs reuse it so the seeded passwords keep working. */
 function ensureDevVars() {
@@ -187,6 +205,14 @@ async function main() {
   const mail = await startMailSink(Number(process.env.AEGIS_MAIL_PORT ?? 0), {
     apiKey: randomBytes(16).toString("hex"),
   });
+  const model = await startModelUpstream(Number(process.env.AEGIS_MODEL_PORT ?? 0), {
+    apiKey: process.env.AEGIS_MODEL_KEY || randomBytes(16).toString("hex"),
+  });
+  const stripe = await startStripe(Number(process.env.AEGIS_STRIPE_PORT ?? 0), {
+    secretKey: `sk_test_dev_${randomBytes(12).toString("hex")}`,
+    webhookSecret: `whsec_dev_${randomBytes(16).toString("hex")}`,
+    webhookUrl: `${base}/api/stripe/webhook`,
+  });
   const inspectorPort = Number(process.env.AEGIS_INSPECTOR_PORT ?? 0) || (await freePort());
   const logFile = createWriteStream(resolve(stateDir, "wrangler.log"), { flags: "a" });
   const wrangler = spawn(
@@ -207,6 +233,16 @@ async function main() {
       `MAIL_API_URL:${mail.sendUrl}`,
       "--var",
       `MAIL_API_KEY:${mail.apiKey}`,
+      "--var",
+      `MODEL_UPSTREAM_URL:${model.url}`,
+      "--var",
+      `MODEL_UPSTREAM_KEY:${model.apiKey}`,
+      "--var",
+      `STRIPE_API_URL:${stripe.url}`,
+      "--var",
+      `STRIPE_SECRET_KEY:${stripe.secretKey}`,
+      "--var",
+      `STRIPE_WEBHOOK_SECRET:${stripe.webhookSecret}`,
       // Benchmarks only (bench/audit.mjs): the same platform with audit writing off.
       ...(process.env.AEGIS_AUDIT_DISABLED === "1" ? ["--var", "AEGIS_AUDIT_DISABLED:1"] : []),
     ],
@@ -225,6 +261,8 @@ async function main() {
     try {
       process.kill(-wrangler.pid, "SIGINT");
     } catch {}
+    model.close();
+    stripe.close();
     setTimeout(() => process.exit(code), 1500).unref();
   };
   process.on("SIGINT", () => stop(0));
@@ -255,6 +293,8 @@ async function main() {
       `  Demo admin (tenant "demo", plan growth): ${DEMO_ADMIN_EMAIL} / ${pw}`,
       "  (the password is AEGIS_DEV_PASSWORD in .dev.vars)",
       `  Mail:      ${mail.url}/  (alert emails land in this local inbox)`,
+      `  Model:     ${model.url}  (the local model upstream)`,
+      `  Stripe:    ${stripe.url}/__state  (the local Stripe stand-in)`,
       "  Stop with Ctrl-C.",
       "",
       "",

@@ -15,7 +15,10 @@ import { auditMutations } from "./features/audit/record";
 import { adminAuditRoutes, tenantAuditRoutes } from "./features/audit/routes";
 import { authenticate, requirePlatformAdmin, tenantScope } from "./features/auth/middleware";
 import { authRoutes } from "./features/auth/routes";
+import { billingRoutes } from "./features/billing/routes";
+import { stripeWebhookRoutes } from "./features/billing/stripe-webhook";
 import { configRoutes } from "./features/config/routes";
+import { gatewayRoutes } from "./features/gateway/routes";
 import { feedRoutes } from "./features/messaging/feed";
 import { agentMessagingRoutes, messageRoutes } from "./features/messaging/routes";
 import { skillRoutes } from "./features/skills/routes";
@@ -114,6 +117,9 @@ export function createApp() {
   app.route("/v1", agentAuthRoutes);
   app.route("/v1", agentMessagingRoutes);
   app.route("/v1", agentEventRoutes);
+  app.route("/v1", gatewayRoutes);
+  app.route("/api/dashboard/billing", billingRoutes);
+  app.route("/api/stripe/webhook", stripeWebhookRoutes);
   app.route("/ws", feedRoutes);
 
   app.openAPIRegistry.registerComponent("securitySchemes", "bearer", { type: "http", scheme: "bearer" });

@@ -1,7 +1,10 @@
 import { app } from "./app";
+import { createDb } from "./db/client";
+import { reportOverage } from "./features/billing/stripe";
 import { runAuditRetention } from "./jobs/audit-retention";
 import { runChainVerification } from "./jobs/audit-verification";
 import { handleQueue } from "./jobs/queue";
+import { runQuotaReset } from "./jobs/quota-reset";
 import { runWorkflowSchedules } from "./jobs/workflow-schedules";
 
 export { AgentMailbox } from "../durable-objects/agent-mailbox";
@@ -12,7 +15,16 @@ export default {
   queue: handleQueue,
   async scheduled(controller, env, ctx) {
     const at = new Date(controller.scheduledTime);
-    if (controller.cron === "*/15 * * * *") ctx.waitUntil(runWorkflowSchedules(env, at));
+    if (controller.cron === "*/15 * * * *") {
+      ctx.waitUntil(runWorkflowSchedules(env, at));
+      // Overage beyond the quota goes to Stripe as meter events (bounded, safe to re-run).
+      ctx.waitUntil(
+        reportOverage(createDb(env.DB), env).catch((err) =>
+          console.error("overage report failed", { error: String(err) }),
+        ),
+      );
+    }
+    if (controller.cron === "0 0 1 * *") ctx.waitUntil(runQuotaReset(env, at));
     if (controller.cron === "0 3 * * *") {
       // Independent jobs: a failure archiving one chain must not skip verifying the others.
       ctx.waitUntil(

@@ -5,5 +5,7 @@ declare namespace Cloudflare {
      * middleware's cost. Honoured only while AEGIS_ENV is "development".
      */
     AEGIS_AUDIT_DISABLED?: string;
+    /** How long the model gateway waits for the upstream before answering 504 (default 120000 ms). */
+    MODEL_UPSTREAM_TIMEOUT_MS?: string;
   }
 }

@@ -34,6 +34,7 @@ const AdminAuditPage = lazyPage(() => import("./pages/audit").then((m) => m.Admi
 const AlertsPage = lazyPage(() => import("./pages/alerts").then((m) => m.AlertsPage));
 const AdminAlertsPage = lazyPage(() => import("./pages/alerts").then((m) => m.AdminAlertsPage));
 const WebhooksPage = lazyPage(() => import("./pages/webhooks").then((m) => m.WebhooksPage));
+const BillingPage = lazyPage(() => import("./pages/billing").then((m) => m.BillingPage));
 
 type Access = "public" | "operator" | "tenant" | "user";
 
@@ -86,6 +87,7 @@ const ROUTES: RouteDef[] = [
   { pattern: "/config", access: "tenant", title: "Configuration", render: () => <ConfigPage /> },
   { pattern: "/skills", access: "tenant", title: "Skills", render: () => <SkillsPage /> },
   { pattern: "/team", access: "tenant", title: "Team", render: () => <TeamPage /> },
+  { pattern: "/billing", access: "tenant", title: "Billing", render: () => <BillingPage /> },
   { pattern: "/settings/api-keys", access: "tenant", title: "API keys", render: () => <ApiKeysPage /> },
   { pattern: "/settings/webhooks", access: "tenant", title: "Webhooks", render: () => <WebhooksPage /> },
   { pattern: "/alerts", access: "tenant", title: "Alerts", render: () => <AlertsPage /> },

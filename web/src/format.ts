@@ -171,3 +171,24 @@ export function duration(seconds: number): string {
   }
   return out.join(" ");
 }
+
+const monthFmt = new Intl.DateTimeFormat("en-US", { month: "long", year: "numeric", timeZone: "UTC" });
+const dayFmt = new Intl.DateTimeFormat("en-US", { month: "short", day: "numeric", timeZone: "UTC" });
+
+/** "2025-11" → "November 2025"; anything else comes back as it was. */
+export function monthLabel(month: string): string {
+  const m = /^(\d{4})-(\d{2})$/.exec(month);
+  if (!m) return month;
+  return monthFmt.format(new Date(Date.UTC(Number(m[1]), Number(m[2]) - 1, 1)));
+}
+
+/** "2025-11-03" → "Nov 3" (a UTC calendar day, whatever the viewer's zone). */
+export function dayLabel(day: string): string {
+  const d = new Date(`${day}T00:00:00Z`);
+  return Number.isNaN(d.getTime()) ? day : dayFmt.format(d);
+}
+
+/** "76%" from a share of 0.763. */
+export function percent(share: number): string {
+  return Number.isFinite(share) ? `${Math.round(share * 100)}%` : "—";
+}

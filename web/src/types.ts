@@ -280,3 +280,109 @@ export interface ApiKey {
   lastUsedAt: string | null;
   revokedAt: string | null;
 }
+
+/** Mirrors the billing routes (worker/features/billing, story E12-10). */
+export type BillingStatus = "none" | "active" | "past_due";
+
+export interface BillingPlan {
+  tier: PlanTier;
+  platformFeeUsd: number;
+  includedAgents: number;
+  /** null = unlimited */
+  maxAgents: number | null;
+  overageEligible: boolean;
+  overageEnabled: boolean;
+}
+
+export interface BillingAgentLine {
+  agentId: string;
+  name: string;
+  modelTier: ModelTier;
+  thinkingMode: ThinkingMode;
+  included: boolean;
+  /** The model's monthly fee; 0 for an included agent. The thinking surcharge is separate. */
+  feeUsd: number;
+  thinkingSurchargeUsd: number;
+  quotaState: QuotaState;
+  monthlyTokensUsed: number;
+  quota: number;
+}
+
+export interface BillingTotals {
+  platformFeeUsd: number;
+  agentFeesUsd: number;
+  thinkingSurchargesUsd: number;
+  overageUsd: number;
+  subtotalUsd: number;
+}
+
+export interface BillingProjection {
+  overageUsd: number;
+  subtotalUsd: number;
+  /** A short sentence: "at 1.2M tokens/day over 25 days". */
+  basis: string;
+}
+
+export interface BillingOverview {
+  /** "YYYY-MM", UTC */
+  month: string;
+  plan: BillingPlan;
+  billingStatus: BillingStatus;
+  nextBillingDate: string;
+  agents: BillingAgentLine[];
+  totals: BillingTotals;
+  projection: BillingProjection;
+}
+
+export interface AgentUsage {
+  agentId: string;
+  name: string;
+  modelTier: ModelTier;
+  calls: number;
+  inputTokens: number;
+  outputTokens: number;
+  thinkingTokens: number;
+  cacheReadTokens: number;
+  cacheWriteTokens: number;
+  monthlyTokensUsed: number;
+  quota: number;
+  quotaState: QuotaState;
+  estimatedCostUsd: number;
+  overageUsd: number;
+  /** Calls whose upstream response carried no usage block (counted, but without tokens). */
+  missingUsageCalls: number;
+}
+
+export interface DailyUsage {
+  /** "YYYY-MM-DD", UTC */
+  day: string;
+  calls: number;
+  inputTokens: number;
+  outputTokens: number;
+  thinkingTokens: number;
+  cacheReadTokens: number;
+  quotaTokens: number;
+  estimatedCostUsd: number;
+}
+
+export interface BillingUsage {
+  month: string;
+  agents: AgentUsage[];
+  daily: DailyUsage[];
+}
+
+/** USD per 1M tokens; thinking counts as output. */
+export interface OverageRate {
+  input: number;
+  output: number;
+}
+
+export interface OverageSettings {
+  enabled: boolean;
+  eligible: boolean;
+  rates: Record<ModelTier, OverageRate>;
+}
+
+export interface AcknowledgeResponse {
+  agent: { id: string; quotaState: QuotaState; quotaAcknowledgedAt: string | null };
+}

@@ -25,6 +25,9 @@ export const tenants = sqliteTable(
     /** none (not yet synced) | active | past_due — from Stripe's invoice webhooks */
     billingStatus: text("billing_status").notNull().default("none"),
     billingStatusAt: text("billing_status_at"),
+    /** A billing sync holds this lease while it runs; one that finds it taken leaves `pending` set. */
+    billingSyncUntil: text("billing_sync_until"),
+    billingSyncPending: integer("billing_sync_pending", { mode: "boolean" }).notNull().default(false),
     createdAt: createdAt(),
     updatedAt: text("updated_at").notNull().default(now),
   },
@@ -467,7 +470,11 @@ export const quotaNotifications = sqliteTable(
     month: text("month").notNull(),
     state: text("state").notNull(),
     tenantId: text("tenant_id").notNull(),
+    usedTokens: integer("used_tokens").notNull(),
+    quota: integer("quota").notNull(),
     at: text("at").notNull(),
+    /** Set once the email, feed event and audit row went out; a row without it is retried. */
+    notifiedAt: text("notified_at"),
   },
   (t) => [primaryKey({ columns: [t.agentId, t.month, t.state] })],
 );

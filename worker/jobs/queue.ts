@@ -1,7 +1,12 @@
 import { z } from "zod";
 import { createDb } from "../db/client";
 import { runAlertRules } from "../features/alerts/engine";
-import { auditEventSchema } from "../features/audit/record";
+import { auditEventSchema, buildAuditEvent, enqueueAudit } from "../features/audit/record";
+import { refreshBillingProfiles } from "../features/billing/profile";
+import { announceQuotaThresholds } from "../features/billing/quota";
+import { billingSyncMessageSchema, syncTenantBilling } from "../features/billing/stripe";
+import { aggregateUsage, type QuotaChange } from "../features/billing/usage";
+import { type UsageEvent, usageMessageSchema } from "../features/gateway/usage";
 import { provisionMessageSchema, runProvisioning } from "../features/tenants/provisioning";
 import { writeAuditEvents } from "./audit-writer";
 import {
@@ -15,6 +20,8 @@ import {
 export const queueMessageSchema = z.discriminatedUnion("kind", [
   provisionMessageSchema,
   z.object({ kind: z.literal("audit"), event: auditEventSchema }),
+  usageMessageSchema,
+  billingSyncMessageSchema,
   webhookMessageSchema,
   emailMessageSchema,
 ]);
@@ -30,6 +37,7 @@ export async function handleQueue(
 ): Promise<void> {
   const db = createDb(env.DB);
   const audits: Array<{ msg: Message<unknown>; event: z.infer<typeof auditEventSchema> }> = [];
+  const usage: Array<{ msg: Message<unknown>; event: UsageEvent }> = [];
   for (const msg of batch.messages) {
     const parsed = queueMessageSchema.safeParse(msg.body);
     if (!parsed.success) {
@@ -65,6 +73,20 @@ export async function handleQueue(
       audits.push({ msg, event: body.event });
       continue;
     }
+    if (body.kind === "usage") {
+      usage.push({ msg, event: body.event });
+      continue;
+    }
+    if (body.kind === "billing_sync") {
+      try {
+        await syncTenantBilling(db, env, body.tenantId);
+        msg.ack();
+      } catch (err) {
+        console.error("billing sync failed", { id: msg.id, tenantId: body.tenantId, error: String(err) });
+        msg.retry({ delaySeconds: Math.min(60, 2 ** msg.attempts) });
+      }
+      continue;
+    }
     try {
       await runProvisioning(db, env, body);
       msg.ack();
@@ -86,4 +108,42 @@ export async function handleQueue(
       for (const a of audits) a.msg.retry();
     }
   }
+  if (usage.length) {
+    try {
+      const changes = await aggregateUsage(
+        db,
+        usage.map((u) => u.event),
+      );
+      // The gateway's copy of each changed state, then the threshold notices; both are repeated
+      // safely by a retry (profiles are absolute, notices are marked once sent).
+      for (const [tenantId, ids] of groupBy(changes)) await refreshBillingProfiles(db, env, tenantId, ids);
+      await announceQuotaThresholds(db, env);
+      // A call the upstream answered without usage is counted as zero, never guessed: say so.
+      await enqueueAudit(
+        env,
+        usage
+          .filter((u) => u.event.usageMissing)
+          .map(({ event: e }) =>
+            buildAuditEvent({
+              action: "model.usage_missing",
+              tenantId: e.tenantId,
+              target: { type: "agent", id: e.agentId },
+              severity: "medium",
+              details: { usageId: e.id, model: e.model, stream: e.stream },
+              actor: { type: "system", id: null, name: "gateway" },
+            }),
+          ),
+      );
+      for (const u of usage) u.msg.ack();
+    } catch (err) {
+      console.error("usage batch failed", { count: usage.length, error: String(err) });
+      for (const u of usage) u.msg.retry({ delaySeconds: Math.min(60, 2 ** u.msg.attempts) });
+    }
+  }
+}
+
+function groupBy(changes: QuotaChange[]): Map<string, string[]> {
+  const out = new Map<string, string[]>();
+  for (const c of changes) out.set(c.tenantId, [...(out.get(c.tenantId) ?? []), c.agentId]);
+  return out;
 }

@@ -10,6 +10,7 @@ import {
   IconAudit,
   IconBot,
   IconBuilding,
+  IconCard,
   IconChevronDown,
   IconGrid,
   IconKey,
@@ -54,6 +55,7 @@ const TENANT_NAV: NavItem[] = [
 const TENANT_SETTINGS_NAV: NavItem[] = [
   { href: "/config", label: "Configuration", icon: IconSliders },
   { href: "/team", label: "Team", icon: IconUsers },
+  { href: "/billing", label: "Billing", icon: IconCard },
   { href: "/settings/api-keys", label: "API keys", icon: IconKey },
   { href: "/settings/webhooks", label: "Webhooks", icon: IconWebhook },
   { href: "/audit", label: "Audit log", icon: IconAudit },

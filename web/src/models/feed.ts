@@ -135,6 +135,17 @@ export function parseFeedEvent(raw: string): FeedEvent | null {
       };
     case "alert":
       return { ...v, event: "alert" };
+    case "quota":
+      if (!str(v.agentId) || !str(v.state)) return null;
+      return {
+        event: "quota",
+        agentId: v.agentId,
+        name: str(v.name) ? v.name : v.agentId,
+        state: v.state,
+        usedTokens: typeof v.usedTokens === "number" ? v.usedTokens : 0,
+        quota: typeof v.quota === "number" ? v.quota : 0,
+        at,
+      };
     case "subscribed":
       return { event: "subscribed", filters: isRecord(v.filters) ? (v.filters as FeedFilters) : {} };
     case "error":

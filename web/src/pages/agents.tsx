@@ -1,5 +1,6 @@
 import { useEffect } from "preact/hooks";
 import { AgentsTable } from "../components/agents-table";
+import { QuotaBanner } from "../components/quota-banner";
 import { Card, EmptyState, ErrorBanner, PageHeader, Pagination, StatCard } from "../components/ui";
 import { count, money, planLabel } from "../format";
 import { agentList, agentPage, loadAgents, tenantStats } from "../models/agents";
@@ -27,6 +28,7 @@ export function AgentsPage() {
         subtitle="Your team of AI agents, what they cost and how much they use."
         actions={newAgent}
       />
+      <QuotaBanner />
       {stats && (
         <div class="stats">
           <StatCard

@@ -13,6 +13,8 @@ import { mailboxStub } from "../../lib/objects";
 import { MODEL_TIERS, PLAN_TIERS, THINKING_MODES } from "../../lib/pricing";
 import { audit } from "../audit/record";
 import { actorOf } from "../auth/principal";
+import { recomputeQuotaStates, refreshBillingProfiles } from "../billing/profile";
+import { enqueueBillingSync } from "../billing/stripe";
 import { AgentSchema, CreateAgentBody, PricingPreviewQuery, UpdateAgentBody } from "./schemas";
 import {
   AGENT_ACTIONS,
@@ -146,6 +148,9 @@ agentRoutes.openapi(
       input,
       actorOf(c.get("principal")).id,
     );
+    c.executionCtx.waitUntil(refreshBillingProfiles(c.get("db"), c.env, c.get("tenantId"), [agent.id]));
+    // The Stripe subscription's per-agent items follow the agents.
+    c.executionCtx.waitUntil(enqueueBillingSync(c.env, c.get("tenantId")));
     audit(c, {
       action: "agent.created",
       target: { type: "agent", id: agent.id },
@@ -196,6 +201,9 @@ agentRoutes.openapi(
     const { id } = c.req.valid("param");
     const { before, after } = await updateAgent(c.get("db"), c.get("tenantId"), id, c.req.valid("json"));
     audit(c, { action: "agent.updated", target: { type: "agent", id }, details: { before, after } });
+    // Model, thinking mode or quota may have changed: the gateway's copy follows.
+    await recomputeQuotaStates(c.get("db"), c.env, c.get("tenantId"), [id]);
+    c.executionCtx.waitUntil(enqueueBillingSync(c.env, c.get("tenantId")));
     return c.json({ agent: after }, 200);
   },
 );
@@ -213,6 +221,7 @@ agentRoutes.openapi(
     const { id } = c.req.valid("param");
     const tenantId = c.get("tenantId");
     const before = await deleteAgent(c.get("db"), tenantId, id);
+    c.executionCtx.waitUntil(enqueueBillingSync(c.env, tenantId));
     await syncMailboxStatus(c.env, tenantId, id, "deleted");
     await removeFromAllowlist(c.env, tenantId, id, actorOf(c.get("principal")).name);
     audit(c, {

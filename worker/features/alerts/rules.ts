@@ -79,6 +79,15 @@ export const ALERT_RULES: readonly AlertRule[] = [
     title: "Agent {actor} used a permission its skill {target} does not declare",
   },
   {
+    id: "model_usage_missing",
+    action: "model.usage_missing",
+    severity: "medium",
+    threshold: 1,
+    windowSeconds: 0,
+    subject: { from: "details", key: "model" },
+    title: "The model upstream answered {subject} without a usage block: calls recorded with zero tokens",
+  },
+  {
     id: "audit_chain_broken",
     action: "audit.verify_failed",
     severity: "critical",

@@ -5,6 +5,7 @@ import { configVersions, provisioningJobs, tenants, users } from "../../db/schem
 import { AppError } from "../../lib/errors";
 import { newId } from "../../lib/ids";
 import { buildAuditEvent, enqueueAudit } from "../audit/record";
+import { enqueueBillingSync } from "../billing/stripe";
 import { defaultTenantConfig } from "../config/schema";
 import { ensureCatalog } from "../skills/catalog";
 
@@ -202,6 +203,8 @@ export async function runProvisioning(db: Database, env: Env, message: Provision
       .set({ status: "active", updatedAt: new Date().toISOString() })
       .where(eq(tenants.id, tenant.id)),
   ]);
+  // Its Stripe customer and subscription (platform fee, agents) are created by the billing sync.
+  await enqueueBillingSync(env, tenant.id);
   await enqueueAudit(env, [
     buildAuditEvent({
       action: "tenant.provisioned",

@@ -15,6 +15,8 @@ import { AgentSchema } from "../agents/schemas";
 import { listAgents } from "../agents/service";
 import { audit } from "../audit/record";
 import { EmailSchema } from "../auth/routes";
+import { recomputeQuotaStates } from "../billing/profile";
+import { enqueueBillingSync } from "../billing/stripe";
 import { latestJob, publicJob, retryProvisioning, STEP_STATUSES } from "./provisioning";
 import { createTenant, deleteTenant, getTenant, listTenants, platformStats, updateTenant } from "./service";
 
@@ -258,6 +260,9 @@ adminTenantRoutes.openapi(
       target: { type: "tenant", id },
       details: { before, after },
     });
+    // Plan, overage or default quota may have changed: every agent's state and gateway profile follow.
+    await recomputeQuotaStates(c.get("db"), c.env, id);
+    c.executionCtx.waitUntil(enqueueBillingSync(c.env, id));
     return c.json({ tenant: after }, 200);
   },
 );
