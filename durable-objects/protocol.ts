@@ -236,6 +236,11 @@ export type FeedEvent =
   | { event: "allowlist"; version: number; updatedBy: string | null; at: string }
   | { event: "alert"; [key: string]: unknown }
   | {
+      event: "usage";
+      agents: Array<{ agentId: string; monthlyTokensUsed: number; quotaState: string }>;
+      at: string;
+    }
+  | {
       event: "quota";
       agentId: string;
       name: string;

@@ -84,6 +84,63 @@ describe("billing page in the browser (E12-10)", () => {
     await shot(page, "bill-03-previous-month");
   });
 
+  it("a model call through the gateway shows up in the agent's usage live, without a reload", async () => {
+    await page.getByTestId("month-picker").selectOption({ index: 0 });
+    await page.waitForURL(/\/billing(\?month=\d{4}-\d{2})?$/);
+    // A new agent (the fourth, still included on growth) with its own token, as a container would have.
+    const api = async (path: string, init: RequestInit & { token?: string } = {}) => {
+      const res = await fetch(`${baseUrl}${path}`, {
+        ...init,
+        headers: {
+          "content-type": "application/json",
+          ...(init.token ? { authorization: `Bearer ${init.token}` } : {}),
+        },
+      });
+      // biome-ignore lint/suspicious/noExplicitAny: the test reads JSON bodies loosely and asserts on them
+      return { status: res.status, body: (await res.json()) as any };
+    };
+    const admin = await api("/api/auth/login", {
+      method: "POST",
+      body: JSON.stringify({ email: "admin@demo.local", password }),
+    });
+    const name = `Biller-${Date.now().toString(36)}`;
+    const created = await api("/api/dashboard/agents", {
+      method: "POST",
+      token: admin.body.accessToken,
+      body: JSON.stringify({ name, modelTier: "sonnet", thinkingMode: "off" }),
+    });
+    expect(created.status).toBe(201);
+    const agent: { id: string } = created.body.agent;
+    const token = await api("/v1/auth/token", {
+      method: "POST",
+      body: JSON.stringify({ agentId: agent.id, credential: created.body.credential }),
+    });
+    await page.reload();
+    const used = page.getByTestId(`usage-used-${name}`);
+    await used.waitFor();
+    expect(await used.getAttribute("data-tokens")).toBe("0");
+
+    for (let i = 0; i < 2; i++) {
+      const call = await api("/v1/models/messages", {
+        method: "POST",
+        token: token.body.token,
+        body: JSON.stringify({
+          model: "claude-sonnet-4-5",
+          max_tokens: 200,
+          messages: [
+            { role: "user", content: "Summarise this week's hand-offs for the standup, in three lines." },
+          ],
+        }),
+      });
+      expect(call.status).toBe(200);
+    }
+    // The usage consumer's feed event refreshes the row: no reload, its month total is above zero.
+    await expect
+      .poll(async () => Number(await used.getAttribute("data-tokens")), { timeout: 10_000 })
+      .toBeGreaterThan(0);
+    await shot(page, "bill-05-live-usage");
+  });
+
   it("turning overage on first shows the per-model rates; cancelling changes nothing", async () => {
     const toggle = page.getByTestId("overage-toggle");
     await toggle.waitFor();

@@ -397,10 +397,10 @@ describe("POST /api/stripe/webhook", () => {
 
   beforeAll(async () => {
     t = await provisionTenant(op, { planTier: "growth" });
-    const synced = await syncTenantBilling(db(), env, t.tenantId);
-    if (synced.status !== "synced") throw new Error("sync failed");
+    const synced = await syncNow(t.tenantId);
     customer = synced.customerId;
-    expect((await tenantRow(t.tenantId))?.billingStatus).toBe("none");
+    // A new subscription starts `active`; the invoice webhooks move it from there.
+    expect((await tenantRow(t.tenantId))?.billingStatus).toBe("active");
   });
 
   it("applies invoice.payment_failed once: past_due and one audit row; the same event again is a duplicate", async () => {
@@ -421,7 +421,7 @@ describe("POST /api/stripe/webhook", () => {
     const [changed] = await statusChanges();
     expect(changed).toMatchObject({ actorType: "system", targetType: "tenant", targetId: t.tenantId });
     expect(JSON.parse(changed?.details ?? "{}")).toMatchObject({
-      from: "none",
+      from: "active",
       to: "past_due",
       stripeEventId: signed.event.id,
     });

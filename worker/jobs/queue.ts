@@ -5,9 +5,10 @@ import { auditEventSchema, buildAuditEvent, enqueueAudit } from "../features/aud
 import { refreshBillingProfiles } from "../features/billing/profile";
 import { announceQuotaThresholds } from "../features/billing/quota";
 import { billingSyncMessageSchema, syncTenantBilling } from "../features/billing/stripe";
-import { aggregateUsage, type QuotaChange } from "../features/billing/usage";
+import { type AgentUsageTotal, aggregateUsage, type QuotaChange } from "../features/billing/usage";
 import { type UsageEvent, usageMessageSchema } from "../features/gateway/usage";
 import { provisionMessageSchema, runProvisioning } from "../features/tenants/provisioning";
+import { hubStub } from "../lib/objects";
 import { writeAuditEvents } from "./audit-writer";
 import {
   emailMessageSchema,
@@ -110,13 +111,14 @@ export async function handleQueue(
   }
   if (usage.length) {
     try {
-      const changes = await aggregateUsage(
+      const { changes, totals } = await aggregateUsage(
         db,
         usage.map((u) => u.event),
       );
       // The gateway's copy of each changed state, then the threshold notices; both are repeated
-      // safely by a retry (profiles are absolute, notices are marked once sent).
+      // safely by a retry (profiles are absolute, notices are claimed once).
       for (const [tenantId, ids] of groupBy(changes)) await refreshBillingProfiles(db, env, tenantId, ids);
+      await publishUsage(env, totals);
       await announceQuotaThresholds(db, env);
       // A call the upstream answered without usage is counted as zero, never guessed: say so.
       await enqueueAudit(
@@ -140,6 +142,30 @@ export async function handleQueue(
       for (const u of usage) u.msg.retry({ delaySeconds: Math.min(60, 2 ** u.msg.attempts) });
     }
   }
+}
+
+/** The tenant feed's `usage` event: live month totals for the billing page and agent views. */
+async function publishUsage(env: Env, totals: AgentUsageTotal[]): Promise<void> {
+  const byTenant = new Map<string, AgentUsageTotal[]>();
+  for (const t of totals) byTenant.set(t.tenantId, [...(byTenant.get(t.tenantId) ?? []), t]);
+  const at = new Date().toISOString();
+  await Promise.all(
+    [...byTenant].map(async ([tenantId, list]) => {
+      try {
+        await hubStub(env, tenantId).publish({
+          event: "usage",
+          agents: list.map(({ agentId, monthlyTokensUsed, quotaState }) => ({
+            agentId,
+            monthlyTokensUsed,
+            quotaState,
+          })),
+          at,
+        });
+      } catch (err) {
+        console.error("usage feed event failed", { tenantId, error: String(err) });
+      }
+    }),
+  );
 }
 
 function groupBy(changes: QuotaChange[]): Map<string, string[]> {

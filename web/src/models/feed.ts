@@ -146,6 +146,23 @@ export function parseFeedEvent(raw: string): FeedEvent | null {
         quota: typeof v.quota === "number" ? v.quota : 0,
         at,
       };
+    case "usage":
+      if (!Array.isArray(v.agents)) return null;
+      return {
+        event: "usage",
+        agents: v.agents.filter(isRecord).flatMap((a) =>
+          str(a.agentId)
+            ? [
+                {
+                  agentId: a.agentId,
+                  monthlyTokensUsed: typeof a.monthlyTokensUsed === "number" ? a.monthlyTokensUsed : 0,
+                  quotaState: str(a.quotaState) ? a.quotaState : "normal",
+                },
+              ]
+            : [],
+        ),
+        at,
+      };
     case "subscribed":
       return { event: "subscribed", filters: isRecord(v.filters) ? (v.filters as FeedFilters) : {} };
     case "error":

@@ -91,8 +91,14 @@ export function BillingPage() {
     void billingUsage.load(month);
   }, [month]);
 
-  // A quota threshold crossed somewhere in the tenant: the bill and this month's usage have moved.
+  // Usage counted (every aggregated batch) or a quota threshold crossed: the bill and this month's
+  // usage have moved. Usage events can come several a second; a load already running covers them.
   useFeed((e) => {
+    if (e.event === "usage") {
+      if (!billingOverview.loading.value) void billingOverview.load();
+      if (month === current && !billingUsage.loading.value) void billingUsage.load(month);
+      return;
+    }
     if (e.event !== "quota") return;
     void billingOverview.load();
     if (month === current) void billingUsage.load(month);
@@ -703,7 +709,10 @@ function AgentUsageRows({
           <QuotaStateBadge state={a.quotaState} testId={`usage-state-${a.name}`} />
         </td>
         <td class="num cell-nowrap" title={kinds}>
-          {tokens(a.monthlyTokensUsed)} <span class="muted">/ {tokens(a.quota)}</span>
+          <span data-testid={`usage-used-${a.name}`} data-tokens={a.monthlyTokensUsed}>
+            {tokens(a.monthlyTokensUsed)}
+          </span>{" "}
+          <span class="muted">/ {tokens(a.quota)}</span>
         </td>
         <td class="num">
           {money(a.estimatedCostUsd)}

@@ -336,7 +336,12 @@ async function syncTenantBillingOnce(db: Database, env: Env, tenantId: string): 
     );
     await db
       .update(tenants)
-      .set({ stripeSubscriptionId: sub.id, updatedAt: new Date().toISOString() })
+      .set({
+        stripeSubscriptionId: sub.id,
+        // A running subscription is `active` until an invoice webhook says otherwise.
+        ...(tenant.billingStatus === "none" ? { billingStatus: "active" } : {}),
+        updatedAt: new Date().toISOString(),
+      })
       .where(
         and(
           eq(tenants.id, tenantId),

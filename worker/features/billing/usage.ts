@@ -91,13 +91,26 @@ export interface QuotaChange {
   to: QuotaState;
 }
 
+/** An agent whose usage this batch counted, with its month total and state after it. */
+export interface AgentUsageTotal {
+  tenantId: string;
+  agentId: string;
+  monthlyTokensUsed: number;
+  quotaState: QuotaState;
+}
+
+export interface AggregateResult {
+  changes: QuotaChange[];
+  totals: AgentUsageTotal[];
+}
+
 /**
  * The USAGE consumer (one at a time): calls not yet recorded become usage rows, daily records and
  * the agents' month totals, quota states and threshold rows — all in one D1 batch, so a crash
  * applies all or nothing and a redelivered batch finds its ids recorded and changes nothing.
  */
-export async function aggregateUsage(db: Database, events: UsageEvent[]): Promise<QuotaChange[]> {
-  if (events.length === 0) return [];
+export async function aggregateUsage(db: Database, events: UsageEvent[]): Promise<AggregateResult> {
+  if (events.length === 0) return { changes: [], totals: [] };
   const unique = [...new Map(events.map((e) => [e.id, e])).values()];
   const seen = new Set(
     (
@@ -114,7 +127,7 @@ export async function aggregateUsage(db: Database, events: UsageEvent[]): Promis
     ).map((r) => r.id),
   );
   const fresh = unique.filter((e) => !seen.has(e.id)).sort((a, b) => a.at.localeCompare(b.at));
-  if (fresh.length === 0) return [];
+  if (fresh.length === 0) return { changes: [], totals: [] };
 
   const agentIds = [...new Set(fresh.map((e) => e.agentId))];
   const agentRows = await db
@@ -276,16 +289,29 @@ export async function aggregateUsage(db: Database, events: UsageEvent[]): Promis
   }
   await db.batch(statements as [BatchItem<"sqlite">, ...BatchItem<"sqlite">[]]);
   const after = await db
-    .select({ id: agents.id, tenantId: agents.tenantId, state: agents.quotaState })
+    .select({
+      id: agents.id,
+      tenantId: agents.tenantId,
+      state: agents.quotaState,
+      used: agents.monthlyTokensUsed,
+    })
     .from(agents)
     .where(inArray(agents.id, [...byId.keys()]))
     .all();
-  return after
-    .filter((a) => a.state !== byId.get(a.id)?.startState)
-    .map((a) => ({
+  return {
+    changes: after
+      .filter((a) => a.state !== byId.get(a.id)?.startState)
+      .map((a) => ({
+        tenantId: a.tenantId,
+        agentId: a.id,
+        from: byId.get(a.id)?.startState ?? "normal",
+        to: a.state as QuotaState,
+      })),
+    totals: after.map((a) => ({
       tenantId: a.tenantId,
       agentId: a.id,
-      from: byId.get(a.id)?.startState ?? "normal",
-      to: a.state as QuotaState,
-    }));
+      monthlyTokensUsed: a.used,
+      quotaState: a.state as QuotaState,
+    })),
+  };
 }
