@@ -209,6 +209,9 @@ export class TenantHub extends DurableObject<Env> {
     return this.state();
   }
 
+  /** Cache of meta.tenant_id for the hot path (ingest); undefined until read while set. */
+  private boundTenant: string | undefined;
+
   private state(): TenantHubState | null {
     const row = this.ctx.storage.sql
       .exec<{
@@ -337,22 +340,42 @@ export class TenantHub extends DurableObject<Env> {
 
   // ---- message log and feed ----
 
-  /** Mailboxes report messages and status changes here; idempotent and order-insensitive. */
-  /** Mailbox outbox rows, each the JSON text of one `HubEvent`. */
+  /**
+   * Mailboxes report messages and status changes here, as outbox rows (each the JSON text of one
+   * `HubEvent`); idempotent and order-insensitive. A message and its later statuses in the same
+   * batch (the recipient usually reports the message and its ack together) are written as one row
+   * with its history; the feed still gets each event.
+   */
   async ingest(tenantId: string, rows: string[]): Promise<void> {
     const events = rows.map((r) => JSON.parse(r) as HubEvent);
-    const state = this.state();
-    if (state && state.tenantId !== tenantId) throw new Error("tenant mismatch");
+    // The tenant a hub belongs to never changes once set: read once, not per batch.
+    this.boundTenant ??= this.state()?.tenantId;
+    if (this.boundTenant && this.boundTenant !== tenantId) throw new Error("tenant mismatch");
     const sql = this.ctx.storage.sql;
     const out: FeedEvent[] = [];
     let advance = false;
+    // Statuses that follow their message in this batch: folded into the message's own write.
+    const folded = new Map<string, Array<Extract<HubEvent, { kind: "status" }>>>();
+    const messagesSeen = new Set<string>();
+    for (const e of events) {
+      if (e.kind === "message") messagesSeen.add(e.message.id);
+      else if (e.kind === "status" && messagesSeen.has(e.id)) {
+        folded.set(e.id, [...(folded.get(e.id) ?? []), e]);
+      }
+    }
+    const foldedEvents = new Set([...folded.values()].flat());
     this.ctx.storage.transactionSync(() => {
       for (const e of events) {
         if (e.kind === "message") {
           const m = e.message;
           const payload = JSON.stringify(m.payload ?? null);
+          const later = folded.get(m.id) ?? [];
+          const final = later.reduce(
+            (acc, s) => (RANK[s.status] > RANK[acc.status] ? { status: s.status, at: s.at } : acc),
+            { status: m.status, at: m.sentAt },
+          );
           const row = sql
-            .exec<MessageRow>(
+            .exec<Pick<MessageRow, "status" | "reason" | "updated_at">>(
               `INSERT INTO messages (id, from_agent, to_agent, type, status, status_rank, reason, correlation_id, hop, payload,
                payload_preview, ttl_seconds, expires_at, sent_at, updated_at)
              VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
@@ -361,14 +384,15 @@ export class TenantHub extends DurableObject<Env> {
                expires_at = excluded.expires_at, sent_at = excluded.sent_at,
                reason = COALESCE(messages.reason, excluded.reason),
                status = CASE WHEN excluded.status_rank > messages.status_rank THEN excluded.status ELSE messages.status END,
-               status_rank = MAX(messages.status_rank, excluded.status_rank)
-             RETURNING *`,
+               status_rank = MAX(messages.status_rank, excluded.status_rank),
+               updated_at = MAX(messages.updated_at, excluded.updated_at)
+             RETURNING status, reason, updated_at`,
               m.id,
               m.from,
               m.to,
               m.type,
-              m.status,
-              RANK[m.status],
+              final.status,
+              RANK[final.status],
               m.reason,
               m.correlationId,
               m.hop,
@@ -377,26 +401,51 @@ export class TenantHub extends DurableObject<Env> {
               m.ttlSeconds,
               m.expiresAt,
               m.sentAt,
-              m.sentAt,
+              final.at,
             )
             .toArray()[0];
+          // Its history in one statement: queued, the state it was reported in, and any folded ones.
+          const history: Array<[string, string | null, string]> = [["queued", null, m.sentAt]];
+          if (m.status !== "queued") history.push([m.status, m.reason, m.sentAt]);
+          for (const s of later) history.push([s.status, s.reason ?? null, s.at]);
           sql.exec(
-            "INSERT INTO message_events (message_id, status, reason, at) VALUES (?, 'queued', NULL, ?) ON CONFLICT DO NOTHING",
-            m.id,
-            m.sentAt,
+            `INSERT INTO message_events (message_id, status, reason, at) VALUES ${history.map(() => "(?, ?, ?, ?)").join(", ")} ON CONFLICT DO NOTHING`,
+            ...history.flatMap(([status, reason, at]) => [m.id, status, reason, at]),
           );
-          if (m.status !== "queued") {
-            sql.exec(
-              "INSERT INTO message_events (message_id, status, reason, at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
-              m.id,
-              m.status,
-              m.reason,
-              m.sentAt,
-            );
+          if (row) {
+            // The feed shows the message as it was sent; folded statuses follow as their own events.
+            out.push({
+              event: "message",
+              message: {
+                id: m.id,
+                from: m.from,
+                to: m.to,
+                type: m.type,
+                status: later.length ? m.status : (row.status as DeliveryState),
+                ...(row.reason ? { reason: row.reason as RejectReason } : {}),
+                correlationId: m.correlationId,
+                hop: m.hop,
+                payloadPreview: payload.slice(0, PREVIEW),
+                sentAt: m.sentAt,
+                updatedAt: later.length ? m.sentAt : row.updated_at,
+              },
+            });
           }
-          if (row) out.push({ event: "message", message: toFeedMessage(row) });
           if (m.status !== "rejected" && m.status !== "failed" && this.matchWorkflowReply(m)) advance = true;
         } else if (e.kind === "status") {
+          if (foldedEvents.has(e)) {
+            out.push({
+              event: "message_status",
+              id: e.id,
+              from: e.from,
+              to: e.to,
+              type: e.type,
+              status: e.status,
+              ...(e.reason ? { reason: e.reason } : {}),
+              at: e.at,
+            });
+            continue;
+          }
           sql.exec(
             `INSERT INTO messages (id, from_agent, to_agent, type, status, status_rank, reason, sent_at, updated_at)
              VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
@@ -500,14 +549,20 @@ export class TenantHub extends DurableObject<Env> {
       version,
       auditMessages,
     );
+    this.auditMode = undefined;
   }
 
   private auditMessages(): "rejected" | "all" {
-    const row = this.ctx.storage.sql
-      .exec<{ audit_messages: string }>("SELECT audit_messages FROM hub_config WHERE id = 1")
-      .toArray()[0];
-    return row?.audit_messages === "all" ? "all" : "rejected";
+    if (this.auditMode === undefined) {
+      const row = this.ctx.storage.sql
+        .exec<{ audit_messages: string }>("SELECT audit_messages FROM hub_config WHERE id = 1")
+        .toArray()[0];
+      this.auditMode = row?.audit_messages === "all" ? "all" : "rejected";
+    }
+    return this.auditMode;
   }
+  /** A cache of hub_config.audit_messages (read on every ingest); applyConfig drops it. */
+  private auditMode: "rejected" | "all" | undefined;
 
   /** Pushes an event from outside the mailboxes (provisioning, alerts) to the feed. */
   async publish(event: FeedEvent): Promise<void> {
