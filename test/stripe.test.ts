@@ -529,3 +529,190 @@ describe("POST /api/stripe/webhook", () => {
     expect(op.requestBody.content["application/json"].schema.required).toContain("type");
   });
 });
+
+describe("the metered overage item", () => {
+  let t: TenantFixture;
+  let customer: string;
+  /** Cents of the overage rows reported by this describe so far. */
+  let reportedCents = 0;
+
+  const meteredItems = (sub: Json): Json[] =>
+    sub.items.data.filter((it: Json) => it.price.recurring?.usage_type === "metered");
+  const overageMeters = (state: Json): Json[] =>
+    state.meters.filter((m: Json) => m.event_name === "aegis_overage");
+
+  const setOverage = async (enabled: boolean) => {
+    const res = await callJson("PUT", "/api/dashboard/billing/overage", {
+      token: t.adminToken,
+      body: { enabled },
+    });
+    expect(res.status, JSON.stringify(res.body)).toBe(200);
+    expect(res.body.enabled).toBe(enabled);
+  };
+
+  /** Unreported overage rows of the tenant, at the time of the call (within the item's period). */
+  const insertOverage = async (micros: number[]) => {
+    const at = new Date().toISOString();
+    for (const overageMicros of micros)
+      await db()
+        .insert(usageCalls)
+        .values({
+          id: `use_metered_${crypto.randomUUID().slice(0, 12)}`,
+          tenantId: t.tenantId,
+          agentId: "agt_metered",
+          day: at.slice(0, 10),
+          month: at.slice(0, 7),
+          model: "claude-sonnet-4-5",
+          modelTier: "sonnet",
+          inputTokens: 1000,
+          outputTokens: 1000,
+          thinkingTokens: 0,
+          cacheReadTokens: 0,
+          cacheWriteTokens: 0,
+          quotaTokens: 2000,
+          costMicros: 100,
+          overageMicros,
+          at,
+        });
+    return micros.reduce((s, m) => s + Math.round(m / 10_000), 0);
+  };
+
+  beforeAll(async () => {
+    t = await provisionTenant(op, { planTier: "growth" });
+    // Provisioning queued one sync: once it has run (subscription stored, lease released), no sync
+    // is pending, so the one that follows the overage setting is the route's own.
+    await vi.waitFor(
+      async () => {
+        const row = await tenantRow(t.tenantId);
+        expect(row?.stripeSubscriptionId).toMatch(/^sub_/);
+        expect(row?.billingSyncUntil).toBeNull();
+        expect(row?.billingSyncPending).toBe(false);
+      },
+      { timeout: 10_000, interval: 50 },
+    );
+    customer = (await tenantRow(t.tenantId))?.stripeCustomerId ?? "";
+    const sub = (await stripeState(customer)).subscriptions[0];
+    expect(meteredItems(sub)).toEqual([]);
+  });
+
+  it("overage on: the sync adds the metered item on the aegis_overage meter; a second sync changes nothing", async () => {
+    await setOverage(true);
+    // The setting queues a sync (PROVISIONING queue) that adds the item.
+    await vi.waitFor(
+      async () => expect(meteredItems((await stripeState(customer)).subscriptions[0])).toHaveLength(1),
+      { timeout: 10_000, interval: 50 },
+    );
+    const result = await syncNow(t.tenantId);
+    expect(result).toMatchObject({ status: "synced", created: [], overageItem: true });
+
+    const state = await stripeState(customer);
+    const meters = overageMeters(state);
+    expect(meters).toEqual([
+      expect.objectContaining({
+        id: expect.stringMatching(/^mtr_/),
+        object: "billing.meter",
+        status: "active",
+        default_aggregation: { formula: "sum" },
+        customer_mapping: { type: "by_id", event_payload_key: "stripe_customer_id" },
+        value_settings: { event_payload_key: "value" },
+      }),
+    ]);
+    expect(state.subscriptions).toHaveLength(1);
+    const sub = state.subscriptions[0];
+    const metered = meteredItems(sub);
+    expect(metered).toHaveLength(1);
+    expect(metered[0]).not.toHaveProperty("quantity");
+    expect(metered[0].price).toMatchObject({
+      lookup_key: "aegis_overage_cents",
+      unit_amount: 1,
+      currency: "usd",
+      recurring: { interval: "month", usage_type: "metered", meter: meters[0].id },
+      metadata: { aegis_key: "aegis_overage_cents" },
+    });
+    // The licensed items are as before: the platform fee only (no agents).
+    const licensed = sub.items.data.filter((it: Json) => it.price.recurring.usage_type === "licensed");
+    expect(quantities({ items: { data: licensed } })).toEqual({ aegis_platform_growth: 1 });
+
+    const logBefore = (await stripeState()).log.length;
+    const again = await syncNow(t.tenantId);
+    expect(again).toMatchObject({ status: "synced", created: [], itemChanges: 0, overageItem: true });
+    const after = await stripeState(customer);
+    expect(after.subscriptions).toEqual(state.subscriptions);
+    expect(overageMeters(after)).toEqual(meters);
+    const writes = (await stripeState()).log
+      .slice(logBefore)
+      .filter(
+        (e: Json) =>
+          e.method !== "GET" &&
+          (e.path === `/v1/subscriptions/${sub.id}` || e.path.startsWith("/v1/billing/meters")),
+      );
+    expect(writes).toEqual([]);
+  });
+
+  it("reportOverage: the tenant's metered total this period is the sum of the reported rows' cents", async () => {
+    reportedCents = await insertOverage([1_234_567, 5_000, 2_000_000, 49_999]);
+    expect(reportedCents).toBe(123 + 1 + 200 + 5);
+    const result = await reportOverage(db(), env);
+    expect(result.failed).toBe(0);
+    expect(result.reported).toBeGreaterThanOrEqual(4);
+
+    const state = await stripeState(customer);
+    const item = meteredItems(state.subscriptions[0])[0];
+    expect(state.meteredUsage).toEqual([
+      expect.objectContaining({
+        customer,
+        meter: overageMeters(state)[0].id,
+        event_name: "aegis_overage",
+        total: reportedCents,
+        items: [
+          expect.objectContaining({
+            subscription_item: item.id,
+            price: item.price.id,
+            unit_amount: 1,
+            value: reportedCents,
+            amount: reportedCents,
+          }),
+        ],
+      }),
+    ]);
+  });
+
+  it("overage off with overage not yet reported: the item stays, so that usage is still invoiced", async () => {
+    const itemBefore = meteredItems((await stripeState(customer)).subscriptions[0])[0];
+    reportedCents += await insertOverage([3_000_000]);
+    await setOverage(false);
+    const result = await syncNow(t.tenantId);
+    expect(result).toMatchObject({ status: "synced", overageItem: true });
+    const sub = (await stripeState(customer)).subscriptions[0];
+    expect(meteredItems(sub).map((it) => it.id)).toEqual([itemBefore.id]);
+  });
+
+  it("overage off with everything reported: the item is removed, its usage so far goes on an invoice item", async () => {
+    const itemBefore = meteredItems((await stripeState(customer)).subscriptions[0])[0];
+    expect(await reportOverage(db(), env)).toMatchObject({ failed: 0 });
+    expect((await stripeState(customer)).meteredUsage[0].items.map((it: Json) => it.amount)).toEqual([
+      reportedCents,
+    ]);
+
+    const result = await syncNow(t.tenantId);
+    expect(result).toMatchObject({ status: "synced", overageItem: false });
+    const state = await stripeState(customer);
+    const sub = state.subscriptions[0];
+    expect(meteredItems(sub)).toEqual([]);
+    expect(quantities(sub)).toEqual({ aegis_platform_growth: 1 });
+    // Stripe (flexible billing mode) bills a removed metered item's usage so far.
+    expect(state.invoiceItems).toEqual([
+      expect.objectContaining({
+        amount: reportedCents,
+        parent: expect.objectContaining({
+          subscription_details: { subscription: sub.id, subscription_item: itemBefore.id },
+        }),
+      }),
+    ]);
+    expect(state.meteredUsage).toEqual([expect.objectContaining({ total: reportedCents, items: [] })]);
+
+    // The meter and the price stay for the next time; a second sync changes nothing.
+    expect(await syncNow(t.tenantId)).toMatchObject({ itemChanges: 0, overageItem: false });
+    expect((await stripeState(customer)).subscriptions).toEqual(state.subscriptions);
+  });
+});

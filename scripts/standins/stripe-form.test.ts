@@ -111,6 +111,12 @@ describe("the Stripe stand-in, through the official SDK (Node)", () => {
 
   it("refuses a meter event identifier twice, unless it is an idempotent replay", async () => {
     const customer = await stripe.customers.create({ name: "M" });
+    // Meter events need an active meter with their event name.
+    await stripe.billing.meters.create({
+      display_name: "Overage",
+      event_name: "aegis_overage",
+      default_aggregation: { formula: "sum" },
+    });
     const params = {
       event_name: "aegis_overage",
       payload: { stripe_customer_id: customer.id, value: "5" },

@@ -14,13 +14,39 @@ export interface StripeStandinLogEntry {
 // biome-ignore lint/suspicious/noExplicitAny: Stripe objects as the stand-in renders them
 type StripeObject = Record<string, any>;
 
+export interface StripeMeteredUsage {
+  customer: string;
+  meter: string;
+  event_name: string;
+  /** The live subscription's current period (unix seconds, end exclusive); null without one. */
+  period: { start: number; end: number } | null;
+  /** The meter's aggregate (sum, count or last) of the customer's events in the period (all, without one). */
+  total: number;
+  /** The subscription's metered items on this meter: what each bills, usage since it was added. */
+  items: Array<{
+    subscription_item: string;
+    price: string;
+    unit_amount: number;
+    since: number;
+    value: number;
+    /** value × unit_amount, in cents. */
+    amount: number;
+  }>;
+}
+
 export interface StripeStandinState {
   customers: StripeObject[];
   products: StripeObject[];
   prices: StripeObject[];
   /** With `items` as Stripe's list envelope (`items.data[]`, each with its full `price`). */
   subscriptions: StripeObject[];
+  /** Billing meters (`billing.meter`), all of them (they belong to the account, not a customer). */
+  meters: StripeObject[];
   meterEvents: StripeObject[];
+  /** Per customer and meter (with events or metered items): what this period would invoice. */
+  meteredUsage: StripeMeteredUsage[];
+  /** Invoice items: the usage of metered items removed mid-period (flexible billing mode). */
+  invoiceItems: StripeObject[];
   /** Every /v1 request (empty when filtered by customer). */
   log: StripeStandinLogEntry[];
 }

@@ -5,10 +5,20 @@
 //
 //   POST /v1/customers, GET /v1/customers/:id, GET /v1/customers (?email=)
 //   POST /v1/products
-//   POST /v1/prices (product or product_data, lookup_key, transfer_lookup_key), GET /v1/prices (?lookup_keys[]=)
-//   POST /v1/subscriptions, GET /v1/subscriptions/:id, POST /v1/subscriptions/:id (items[n][id|price|quantity|deleted]),
-//   DELETE /v1/subscriptions/:id (cancel)
-//   POST /v1/billing/meter_events (an identifier already used is a 400, as on Stripe)
+//   POST /v1/prices (product or product_data, lookup_key, transfer_lookup_key, recurring[usage_type|meter]),
+//   GET /v1/prices (?lookup_keys[]=, active, recurring[usage_type|meter])
+//   POST /v1/subscriptions, GET /v1/subscriptions/:id, POST /v1/subscriptions/:id (items[n][id|price|quantity|deleted],
+//   proration_behavior), DELETE /v1/subscriptions/:id (cancel)
+//   GET /v1/billing/meters (?status=, limit, starting_after), POST /v1/billing/meters, GET|POST /v1/billing/meters/:id,
+//   POST /v1/billing/meters/:id/deactivate, /reactivate
+//   POST /v1/billing/meter_events (needs an active meter with that event_name; an identifier already used is a 400)
+//
+// Usage-based billing as Stripe does it: a meter (`billing.meter`, event_name unique) aggregates the meter events
+// (sum, count or last of the payload's value, per customer by the payload's customer key); a metered price
+// (`recurring[usage_type]=metered`, `recurring[meter]`) on a subscription item (no quantity: Stripe refuses one)
+// bills the meter's usage since the item was added, in the subscription's period. Subscriptions are in `flexible`
+// billing mode (the default of the pinned API version): removing a metered item turns its usage so far into an
+// invoice item, unless `proration_behavior=none`. A period is 30 days from the subscription's start.
 //
 // Every /v1 request needs `Authorization: Bearer <secret key>`; bodies are form-encoded with
 // Stripe's bracket notation. `Idempotency-Key` is honoured as Stripe does: the same key replays the
@@ -16,8 +26,9 @@
 // a 400 `idempotency_error`.
 //
 // Test and dev endpoints (no key):
-//   GET  /__state        customers, products, prices, subscriptions (with items), meter events, request log;
-//                        `?customer=cus_…` keeps that customer's objects only
+//   GET  /__state        customers, products, prices, subscriptions (with items), meters, meter events,
+//                        meteredUsage (per customer and meter: the period's total and what each metered item would
+//                        invoice), invoice items, request log; `?customer=cus_…` keeps that customer's objects only
 //   POST /__sign         { type, data: { object }, id?, created?, timestamp? } → { payload, header, event }:
 //                        an event JSON and its `Stripe-Signature` (t=<unix>,v1=<HMAC-SHA256 of "t.payload">)
 //   POST /__deliver      same body (+ url?) → signs it and POSTs it to the webhook URL → { status, body, event }
@@ -35,6 +46,9 @@ const MAX_BODY = 1024 * 1024;
 export const API_VERSION = "2026-10-28.endive";
 const METER_EVENT_MAX_AGE_S = 35 * 24 * 3600;
 const METER_EVENT_MAX_FUTURE_S = 5 * 60;
+/** The stand-in's billing period: 30 days from the subscription's start (it never cycles). */
+const PERIOD_S = 30 * 24 * 3600;
+const METER_FORMULAS = ["sum", "count", "last"];
 
 function readBody(req) {
   return new Promise((resolve, reject) => {
@@ -101,6 +115,20 @@ function list(url, data) {
   return { object: "list", data, has_more: false, url };
 }
 
+/** A page of `data` (newest first) as Stripe pages it: `limit` (1..100, default 10) after `starting_after`. */
+function page(url, data, params) {
+  const limit = asInt(params.limit, "limit") ?? 10;
+  if (limit < 1 || limit > 100) throw invalid("Invalid limit: must be between 1 and 100", { param: "limit" });
+  let from = 0;
+  if (typeof params.starting_after === "string") {
+    const at = data.findIndex((x) => x.id === params.starting_after);
+    if (at === -1) throw missing("object", params.starting_after, "starting_after");
+    from = at + 1;
+  }
+  const slice = data.slice(from, from + limit);
+  return { object: "list", data: slice, has_more: from + limit < data.length, url };
+}
+
 /**
  * Starts the Stripe stand-in on 127.0.0.1.
  * @param {number} [port] 0 picks a free port
@@ -119,8 +147,12 @@ export async function start(
     products: new Map(),
     prices: new Map(),
     subscriptions: new Map(),
+    /** id → billing.meter */
+    meters: new Map(),
     /** identifier → meter event */
     meterEvents: new Map(),
+    /** id → invoice item (metered usage billed when its item was removed) */
+    invoiceItems: new Map(),
     /** idempotency key → { fingerprint, status, body } */
     idempotency: new Map(),
     /** path → { count, status } */
@@ -190,11 +222,34 @@ export async function start(
       const interval = p.recurring.interval;
       if (!["day", "week", "month", "year"].includes(interval))
         throw invalid("Invalid recurring[interval]", { param: "recurring[interval]" });
+      const usageType = p.recurring.usage_type ?? "licensed";
+      if (!["licensed", "metered"].includes(usageType))
+        throw invalid("Invalid recurring[usage_type]: must be one of licensed or metered", {
+          param: "recurring[usage_type]",
+        });
+      let meter = null;
+      if (usageType === "metered") {
+        // Since usage records were removed, a metered price bills a Billing Meter.
+        if (typeof p.recurring.meter !== "string" || !p.recurring.meter)
+          throw invalid("Missing required param: recurring[meter].", { param: "recurring[meter]" });
+        const m = state.meters.get(p.recurring.meter);
+        if (!m) throw missing("billing.meter", p.recurring.meter, "recurring[meter]");
+        if (m.status !== "active")
+          throw invalid(`You can't attach the deactivated meter \`${m.id}\` to a price.`, {
+            param: "recurring[meter]",
+          });
+        meter = m.id;
+      } else if (p.recurring.meter !== undefined) {
+        throw invalid("recurring[meter] can only be set when recurring[usage_type] is `metered`.", {
+          param: "recurring[meter]",
+        });
+      }
       recurring = {
         interval,
         interval_count: asInt(p.recurring.interval_count, "recurring[interval_count]") ?? 1,
-        meter: null,
-        usage_type: "licensed",
+        meter,
+        trial_period_days: null,
+        usage_type: usageType,
       };
     }
     const created = {
@@ -219,18 +274,38 @@ export async function start(
     return created;
   }
 
-  function subscriptionItem(sub, priceId, quantity, param) {
+  const isMetered = (p) => p.recurring?.usage_type === "metered";
+
+  /**
+   * The quantity an item of price `p` gets from `raw` (`items[i][quantity]`, a string or undefined): licensed
+   * items default to 1; metered items have none, and Stripe refuses one.
+   */
+  function itemQuantity(p, raw, i) {
+    if (isMetered(p)) {
+      if (raw !== undefined)
+        throw invalid(
+          `Quantity should not be specified where usage_type is \`metered\`. Remove quantity from \`items[${i}]\``,
+          { param: `items[${i}][quantity]` },
+        );
+      return undefined;
+    }
+    return asInt(raw, `items[${i}][quantity]`) ?? 1;
+  }
+
+  function subscriptionItem(sub, priceId, rawQuantity, i) {
+    const param = `items[${i}][price]`;
     const p = price(priceId, param);
     if (!p.recurring) throw invalid(`The price \`${priceId}\` is not recurring.`, { param });
+    const quantity = itemQuantity(p, rawQuantity, i);
     return {
       id: newId("si"),
       object: "subscription_item",
       created: nowS(),
       current_period_start: sub.start_date,
-      current_period_end: sub.start_date + 30 * 24 * 3600,
+      current_period_end: sub.start_date + PERIOD_S,
       metadata: {},
       price: p,
-      quantity,
+      ...(quantity === undefined ? {} : { quantity }),
       subscription: sub.id,
     };
   }
@@ -271,11 +346,15 @@ export async function start(
     const daysUntilDue = asInt(p.days_until_due, "days_until_due") ?? null;
     if (collection === "send_invoice" && daysUntilDue === null)
       throw invalid("Missing required param: days_until_due.", { param: "days_until_due" });
+    const billingMode = p.billing_mode?.type ?? "flexible";
+    if (!["classic", "flexible"].includes(billingMode))
+      throw invalid("Invalid billing_mode[type]", { param: "billing_mode[type]" });
     const start = nowS();
     const sub = {
       id: newId("sub"),
       object: "subscription",
       billing_cycle_anchor: start,
+      billing_mode: { flexible: null, type: billingMode, updated_at: start },
       cancel_at: null,
       cancel_at_period_end: false,
       canceled_at: null,
@@ -295,8 +374,7 @@ export async function start(
     sub.items = items.map((it, i) => {
       if (!it || typeof it !== "object" || typeof it.price !== "string")
         throw invalid(`Missing required param: items[${i}][price].`, { param: `items[${i}][price]` });
-      const quantity = asInt(it.quantity, `items[${i}][quantity]`) ?? 1;
-      return subscriptionItem(sub, it.price, quantity, `items[${i}][price]`);
+      return subscriptionItem(sub, it.price, it.quantity, i);
     });
     assertDistinctPrices(sub.items);
     sub.currency = sub.items[0]?.price.currency ?? "usd";
@@ -310,7 +388,12 @@ export async function start(
       if (Object.keys(p).some((k) => !allowed.has(k)))
         throw invalid("A canceled subscription can only update its cancellation_details and metadata.");
     }
+    const proration = p.proration_behavior ?? "create_prorations";
+    if (!["create_prorations", "none", "always_invoice"].includes(proration))
+      throw invalid("Invalid proration_behavior", { param: "proration_behavior" });
     let items = sub.items.map((it) => ({ ...it }));
+    /** Metered items removed by this update: their usage so far is billed (flexible mode). */
+    const removedMetered = [];
     asList(p.items).forEach((it, i) => {
       if (!it || typeof it !== "object") throw invalid("Invalid items", { param: `items[${i}]` });
       if (typeof it.id === "string") {
@@ -320,31 +403,221 @@ export async function start(
             param: `items[${i}][id]`,
           });
         if (asBool(it.deleted)) {
+          if (isMetered(items[idx].price)) removedMetered.push(items[idx]);
           items = items.filter((x) => x.id !== it.id);
           return;
         }
         const current = items[idx];
         if (typeof it.price === "string" && it.price !== current.price.id) {
+          if (isMetered(current.price)) removedMetered.push({ ...current });
           current.price = price(it.price, `items[${i}][price]`);
-          current.quantity = 1;
+          delete current.quantity;
+          const q = itemQuantity(current.price, it.quantity, i);
+          if (q !== undefined) current.quantity = q;
+        } else if (it.quantity !== undefined) {
+          current.quantity = itemQuantity(current.price, it.quantity, i);
         }
-        const q = asInt(it.quantity, `items[${i}][quantity]`);
-        if (q !== undefined) current.quantity = q;
         if (it.metadata !== undefined) current.metadata = asMetadata(it.metadata, `items[${i}][metadata]`);
       } else {
         if (typeof it.price !== "string")
           throw invalid(`Missing required param: items[${i}][price].`, { param: `items[${i}][price]` });
-        const q = asInt(it.quantity, `items[${i}][quantity]`) ?? 1;
-        items.push(subscriptionItem(sub, it.price, q, `items[${i}][price]`));
+        items.push(subscriptionItem(sub, it.price, it.quantity, i));
       }
     });
     assertDistinctPrices(items);
     if (!items.length)
       throw invalid("A subscription must have at least one active plan.", { param: "items" });
+    if (sub.billing_mode.type === "flexible" && proration !== "none")
+      for (const removed of removedMetered) billRemovedMeteredItem(sub, removed);
     sub.items = items;
     if (p.metadata !== undefined) sub.metadata = { ...sub.metadata, ...asMetadata(p.metadata) };
     for (const [k, v] of Object.entries(sub.metadata)) if (v === "") delete sub.metadata[k];
     return sub;
+  }
+
+  // -- Billing meters ---------------------------------------------------------------------------
+
+  const meter = (id, param = "id") => {
+    const m = state.meters.get(id);
+    if (!m) throw missing("billing.meter", id, param);
+    return m;
+  };
+  const activeMeterFor = (eventName) =>
+    [...state.meters.values()].find((m) => m.event_name === eventName && m.status === "active");
+  const customerKeyOf = (eventName) =>
+    [...state.meters.values()].find((m) => m.event_name === eventName)?.customer_mapping.event_payload_key ??
+    "stripe_customer_id";
+
+  function payloadKey(v, param, fallback) {
+    if (v === undefined) return fallback;
+    if (!v || typeof v !== "object" || typeof v.event_payload_key !== "string" || !v.event_payload_key)
+      throw invalid(`Missing required param: ${param}[event_payload_key].`, {
+        param: `${param}[event_payload_key]`,
+      });
+    return v.event_payload_key;
+  }
+
+  function createMeter(p) {
+    if (typeof p.display_name !== "string" || !p.display_name)
+      throw invalid("Missing required param: display_name.", { param: "display_name" });
+    if (typeof p.event_name !== "string" || !p.event_name)
+      throw invalid("Missing required param: event_name.", { param: "event_name" });
+    const formula = p.default_aggregation?.formula;
+    if (formula === undefined)
+      throw invalid("Missing required param: default_aggregation[formula].", {
+        param: "default_aggregation[formula]",
+      });
+    if (!METER_FORMULAS.includes(formula))
+      throw invalid(`Invalid default_aggregation[formula]: must be one of ${METER_FORMULAS.join(", ")}`, {
+        param: "default_aggregation[formula]",
+      });
+    if (p.customer_mapping !== undefined && p.customer_mapping?.type !== "by_id")
+      throw invalid("Invalid customer_mapping[type]: must be by_id", { param: "customer_mapping[type]" });
+    const customerKey = payloadKey(p.customer_mapping, "customer_mapping", "stripe_customer_id");
+    const valueKey = payloadKey(p.value_settings, "value_settings", "value");
+    const window = p.event_time_window ?? null;
+    if (window !== null && !["day", "hour"].includes(window))
+      throw invalid("Invalid event_time_window: must be one of day, hour", { param: "event_time_window" });
+    // An event name belongs to one meter only (deactivated meters keep theirs).
+    const holder = [...state.meters.values()].find((m) => m.event_name === p.event_name);
+    if (holder)
+      throw invalid(`A meter with event_name \`${p.event_name}\` already exists: \`${holder.id}\`.`, {
+        param: "event_name",
+      });
+    const at = nowS();
+    const created = {
+      id: newId("mtr"),
+      object: "billing.meter",
+      created: at,
+      customer_mapping: { event_payload_key: customerKey, type: "by_id" },
+      default_aggregation: { formula },
+      display_name: p.display_name,
+      event_name: p.event_name,
+      event_time_window: window,
+      livemode: false,
+      status: "active",
+      status_transitions: { deactivated_at: null },
+      updated: at,
+      value_settings: { event_payload_key: valueKey },
+    };
+    state.meters.set(created.id, created);
+    return created;
+  }
+
+  function setMeterStatus(m, status) {
+    if (m.status === status) throw invalid(`The meter \`${m.id}\` is already ${status}.`, { param: "id" });
+    m.status = status;
+    m.status_transitions = { deactivated_at: status === "inactive" ? nowS() : null };
+    m.updated = nowS();
+    return m;
+  }
+
+  /** The meter's aggregate (its formula) of a customer's events with `from <= timestamp < to`. */
+  function aggregate(m, customerId, from, to) {
+    const events = [...state.meterEvents.values()].filter(
+      (e) =>
+        e.event_name === m.event_name &&
+        e.payload[m.customer_mapping.event_payload_key] === customerId &&
+        (from == null || e.timestamp >= from) &&
+        (to == null || e.timestamp < to),
+    );
+    const formula = m.default_aggregation.formula;
+    if (formula === "count") return events.length;
+    const values = events.map((e) => Number(e.payload[m.value_settings.event_payload_key] ?? 0));
+    if (formula === "last") {
+      let last = null;
+      events.forEach((e, i) => {
+        if (!last || e.timestamp >= last.timestamp) last = { timestamp: e.timestamp, value: values[i] };
+      });
+      return last ? last.value : 0;
+    }
+    return values.reduce((a, b) => a + b, 0);
+  }
+
+  /** The subscription's current period (the stand-in never cycles one). */
+  const periodOf = (sub) => ({ start: sub.start_date, end: sub.start_date + PERIOD_S });
+
+  /** What a metered item bills: its meter's usage since it was added, in the period. */
+  function meteredItemUsage(sub, item) {
+    const m = state.meters.get(item.price.recurring.meter);
+    const period = periodOf(sub);
+    const since = Math.max(period.start, item.created);
+    const value = m ? aggregate(m, sub.customer, since, period.end) : 0;
+    return { since, until: period.end, value, amount: Math.round(value * (item.price.unit_amount ?? 0)) };
+  }
+
+  /** Flexible billing mode: a metered item removed mid-period leaves an invoice item for its usage so far. */
+  function billRemovedMeteredItem(sub, item) {
+    const usage = meteredItemUsage(sub, item);
+    if (!usage.value) return;
+    const ii = {
+      id: newId("ii"),
+      object: "invoiceitem",
+      amount: usage.amount,
+      currency: item.price.currency,
+      customer: sub.customer,
+      date: nowS(),
+      description: `Usage of the removed item ${item.id}`,
+      discountable: false,
+      invoice: null,
+      livemode: false,
+      metadata: {},
+      parent: {
+        subscription_details: { subscription: sub.id, subscription_item: item.id },
+        type: "subscription_details",
+      },
+      period: { start: usage.since, end: nowS() },
+      pricing: {
+        price_details: { price: item.price.id, product: item.price.product },
+        type: "price_details",
+        unit_amount_decimal: String(item.price.unit_amount),
+      },
+      proration: true,
+      quantity: usage.value,
+    };
+    state.invoiceItems.set(ii.id, ii);
+  }
+
+  /**
+   * Per meter, the customer's usage this period (`total`) and, per metered item of its live subscription on
+   * that meter, what the next invoice would bill (`items[].value`, `items[].amount` in cents). Only meters
+   * with events or items for the customer.
+   */
+  function meteredUsage(customerId) {
+    const sub = [...state.subscriptions.values()]
+      .filter((s) => s.customer === customerId && !["canceled", "incomplete_expired"].includes(s.status))
+      .at(-1);
+    const period = sub ? periodOf(sub) : null;
+    const out = [];
+    for (const m of state.meters.values()) {
+      const items = (sub?.items ?? []).filter(
+        (it) => isMetered(it.price) && it.price.recurring.meter === m.id,
+      );
+      const hasEvents = [...state.meterEvents.values()].some(
+        (e) =>
+          e.event_name === m.event_name && e.payload[m.customer_mapping.event_payload_key] === customerId,
+      );
+      if (!items.length && !hasEvents) continue;
+      out.push({
+        customer: customerId,
+        meter: m.id,
+        event_name: m.event_name,
+        period,
+        total: aggregate(m, customerId, period?.start, period?.end),
+        items: items.map((it) => {
+          const usage = meteredItemUsage(sub, it);
+          return {
+            subscription_item: it.id,
+            price: it.price.id,
+            unit_amount: it.price.unit_amount,
+            since: usage.since,
+            value: usage.value,
+            amount: usage.amount,
+          };
+        }),
+      });
+    }
+    return out;
   }
 
   function createMeterEvent(p) {
@@ -353,12 +626,17 @@ export async function start(
     const payload = p.payload;
     if (!payload || typeof payload !== "object")
       throw invalid("Missing required param: payload.", { param: "payload" });
-    if (typeof payload.stripe_customer_id !== "string" || !payload.stripe_customer_id)
-      throw invalid("Missing required param: payload[stripe_customer_id].", {
-        param: "payload[stripe_customer_id]",
-      });
-    if (typeof payload.value !== "string" || !/^-?\d+(\.\d+)?$/.test(payload.value))
-      throw invalid("payload[value] must be a number.", { param: "payload[value]" });
+    const m = activeMeterFor(p.event_name);
+    if (!m) throw invalid(`No active meter found for event_name ${p.event_name}`, { param: "event_name" });
+    const customerKey = m.customer_mapping.event_payload_key;
+    if (typeof payload[customerKey] !== "string" || !payload[customerKey])
+      throw invalid(`Missing required param: payload[${customerKey}].`, { param: `payload[${customerKey}]` });
+    const valueKey = m.value_settings.event_payload_key;
+    if (
+      m.default_aggregation.formula !== "count" &&
+      (typeof payload[valueKey] !== "string" || !/^-?\d+(\.\d+)?$/.test(payload[valueKey]))
+    )
+      throw invalid(`payload[${valueKey}] must be a number.`, { param: `payload[${valueKey}]` });
     const timestamp = asInt(p.timestamp, "timestamp") ?? nowS();
     if (timestamp < nowS() - METER_EVENT_MAX_AGE_S || timestamp > nowS() + METER_EVENT_MAX_FUTURE_S)
       throw invalid("Timestamp must be within the past 35 calendar days or up to 5 minutes in the future.", {
@@ -420,6 +698,10 @@ export async function start(
         const keys = asList(params.lookup_keys);
         if (keys.length) data = data.filter((p) => keys.includes(p.lookup_key));
         if (params.active !== undefined) data = data.filter((p) => p.active === asBool(params.active));
+        const recurring = params.recurring && typeof params.recurring === "object" ? params.recurring : {};
+        if (recurring.usage_type !== undefined)
+          data = data.filter((p) => p.recurring?.usage_type === recurring.usage_type);
+        if (recurring.meter !== undefined) data = data.filter((p) => p.recurring?.meter === recurring.meter);
         const limit = asInt(params.limit, "limit") ?? 10;
         return [200, list("/v1/prices", data.reverse().slice(0, limit))];
       }
@@ -442,6 +724,34 @@ export async function start(
     }
     if (resource === "billing" && id === "meter_events" && !sub && method === "POST")
       return [200, createMeterEvent(params)];
+    if (resource === "billing" && id === "meters") {
+      const [, , , meterId, action, extra] = seg;
+      if (!meterId && method === "GET") {
+        let data = [...state.meters.values()].reverse();
+        if (params.status !== undefined) {
+          if (!["active", "inactive"].includes(params.status))
+            throw invalid("Invalid status: must be one of active, inactive", { param: "status" });
+          data = data.filter((m) => m.status === params.status);
+        }
+        return [200, page("/v1/billing/meters", data, params)];
+      }
+      if (!meterId && method === "POST") return [200, createMeter(params)];
+      if (meterId && !extra) {
+        const m = meter(meterId);
+        if (!action && method === "GET") return [200, m];
+        if (!action && method === "POST") {
+          if (params.display_name !== undefined) {
+            if (typeof params.display_name !== "string" || !params.display_name)
+              throw invalid("Invalid display_name", { param: "display_name" });
+            m.display_name = params.display_name;
+            m.updated = nowS();
+          }
+          return [200, m];
+        }
+        if (action === "deactivate" && method === "POST") return [200, setMeterStatus(m, "inactive")];
+        if (action === "reactivate" && method === "POST") return [200, setMeterStatus(m, "active")];
+      }
+    }
     throw new StripeError(404, `Unrecognized request URL (${method}: ${path}).`);
   }
 
@@ -474,7 +784,14 @@ export async function start(
       products: [...state.products.values()],
       prices: [...state.prices.values()],
       subscriptions,
-      meterEvents: [...state.meterEvents.values()].filter((e) => keep(e.payload.stripe_customer_id)),
+      meters: [...state.meters.values()],
+      meterEvents: [...state.meterEvents.values()].filter((e) =>
+        keep(e.payload[customerKeyOf(e.event_name)]),
+      ),
+      meteredUsage: [...state.customers.values()]
+        .filter((c) => keep(c.id))
+        .flatMap((c) => meteredUsage(c.id)),
+      invoiceItems: [...state.invoiceItems.values()].filter((ii) => keep(ii.customer)),
       log: customerId ? [] : state.log,
     };
   }

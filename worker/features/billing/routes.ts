@@ -20,6 +20,7 @@ import {
 } from "../../lib/pricing";
 import { audit } from "../audit/record";
 import { refreshBillingProfiles } from "./profile";
+import { enqueueBillingSync } from "./stripe";
 import { effectiveQuotaState } from "./usage";
 
 const usd = (micros: number) => Math.round(micros / 10_000) / 100;
@@ -355,8 +356,10 @@ billingRoutes.openapi(
           after: { overageBillingEnabled: enabled },
         },
       });
-      // The gateway enforces rate_limited/paused only without overage: every mailbox must know.
+      // The gateway enforces rate_limited/paused only without overage: every mailbox must know. The
+      // subscription's metered overage item follows the setting (billing sync).
       c.executionCtx.waitUntil(refreshBillingProfiles(db, c.env, tenantId));
+      c.executionCtx.waitUntil(enqueueBillingSync(c.env, tenantId));
     } else {
       audit(c, {
         action: "billing.overage_updated",

@@ -19,12 +19,18 @@ import { buildAuditEvent, enqueueAudit } from "../audit/record";
 
 /**
  * Stripe: the tenant's customer and subscription mirror its plan and agents (`syncTenantBilling`,
- * run from the PROVISIONING queue), overage goes as meter events (`reportOverage`), and the invoice
- * webhooks set the tenant's billing status (`applyStripeEvent`, see stripe-webhook.ts).
+ * run from the PROVISIONING queue), overage goes as meter events (`reportOverage`) that the
+ * subscription's metered overage item bills, and the invoice webhooks set the tenant's billing status
+ * (`applyStripeEvent`, see stripe-webhook.ts).
  */
 
 /** The meter the overage meter events are sent to (its event name in Stripe). */
 export const OVERAGE_METER_EVENT = "aegis_overage";
+/**
+ * The metered price that bills the overage meter: one cent per unit, since a meter event's value is the
+ * call's overage in cents. On the subscription while the tenant has overage billing on.
+ */
+export const OVERAGE_LOOKUP_KEY = "aegis_overage_cents";
 /** Invoices of the subscription are sent and paid by the customer; due this many days after. */
 export const INVOICE_DAYS_UNTIL_DUE = 30;
 const CURRENCY = "usd";
@@ -52,12 +58,18 @@ export function stripeClient(env: Env): Stripe {
 // What the subscription should hold
 // ---------------------------------------------------------------------------------------------
 
-export interface BillingLine {
-  /** The Stripe price's lookup key: `aegis_platform_<tier>`, `aegis_agent_<model>`, `aegis_thinking_high`. */
+/** A monthly price this integration keeps in Stripe, found again by its lookup key. */
+interface PriceSpec {
+  /** The Stripe price's lookup key: `aegis_platform_<tier>`, `aegis_agent_<model>`, `aegis_thinking_high`, `aegis_overage_cents`. */
   lookupKey: string;
   /** The product name shown on invoices. */
   name: string;
   unitAmountCents: number;
+  /** A metered price: the Billing Meter whose usage it bills (its items have no quantity). */
+  meterId?: string;
+}
+
+export interface BillingLine extends PriceSpec {
   quantity: number;
 }
 
@@ -123,45 +135,88 @@ export type BillingSyncResult =
       created: Array<"customer" | "subscription">;
       itemChanges: number;
       items: Record<string, number>;
+      /** The metered overage item is on the subscription (after this run). */
+      overageItem: boolean;
     };
 
 const BILLABLE_STATUSES = ["active", "suspended"];
 
 /** Prices by lookup key, created (or their lookup key moved to a new price) when missing or changed. */
-async function ensurePrices(stripe: Stripe, lines: BillingLine[]): Promise<Map<string, Stripe.Price>> {
+async function ensurePrices(stripe: Stripe, specs: PriceSpec[]): Promise<Map<string, Stripe.Price>> {
   const existing = await stripe.prices.list({
-    lookup_keys: lines.map((l) => l.lookupKey),
+    lookup_keys: specs.map((l) => l.lookupKey),
     active: true,
     limit: 100,
   });
   const byKey = new Map<string, Stripe.Price>();
-  for (const line of lines) {
+  for (const spec of specs) {
     const found = existing.data.find(
       (p) =>
-        p.lookup_key === line.lookupKey &&
-        p.unit_amount === line.unitAmountCents &&
+        p.lookup_key === spec.lookupKey &&
+        p.unit_amount === spec.unitAmountCents &&
         p.currency === CURRENCY &&
-        p.recurring?.interval === "month",
+        p.recurring?.interval === "month" &&
+        (spec.meterId
+          ? p.recurring.usage_type === "metered" && p.recurring.meter === spec.meterId
+          : p.recurring.usage_type !== "metered"),
     );
     if (found) {
-      byKey.set(line.lookupKey, found);
+      byKey.set(spec.lookupKey, found);
       continue;
     }
     const created = await stripe.prices.create(
       {
         currency: CURRENCY,
-        unit_amount: line.unitAmountCents,
-        recurring: { interval: "month" },
-        product_data: { name: line.name },
-        lookup_key: line.lookupKey,
+        unit_amount: spec.unitAmountCents,
+        recurring: spec.meterId
+          ? { interval: "month", usage_type: "metered", meter: spec.meterId }
+          : { interval: "month" },
+        product_data: { name: spec.name },
+        lookup_key: spec.lookupKey,
         transfer_lookup_key: true,
-        metadata: { aegis_key: line.lookupKey },
+        metadata: { aegis_key: spec.lookupKey },
       },
-      { idempotencyKey: `aegis-price-${line.lookupKey}-${line.unitAmountCents}` },
+      {
+        idempotencyKey: `aegis-price-${spec.lookupKey}-${spec.unitAmountCents}${spec.meterId ? `-${spec.meterId}` : ""}`,
+      },
     );
-    byKey.set(line.lookupKey, created);
+    byKey.set(spec.lookupKey, created);
   }
   return byKey;
+}
+
+/**
+ * The Billing Meter of the overage events (`aegis_overage`: sum of `value` per `stripe_customer_id`).
+ * Meters have no lookup key: it is found by listing the active ones. An event name belongs to one
+ * meter, so a create that loses a race (or meets a deactivated meter) is refused: then the meter is
+ * looked up again among all, and reactivated if someone deactivated it.
+ */
+async function ensureOverageMeter(stripe: Stripe): Promise<Stripe.Billing.Meter> {
+  const find = async (params: Stripe.Billing.MeterListParams) => {
+    for await (const meter of stripe.billing.meters.list({ ...params, limit: 100 }))
+      if (meter.event_name === OVERAGE_METER_EVENT) return meter;
+    return null;
+  };
+  const active = await find({ status: "active" });
+  if (active) return active;
+  let meter: Stripe.Billing.Meter | null;
+  try {
+    meter = await stripe.billing.meters.create(
+      {
+        display_name: "Aegis overage (cents)",
+        event_name: OVERAGE_METER_EVENT,
+        default_aggregation: { formula: "sum" },
+        customer_mapping: { type: "by_id", event_payload_key: "stripe_customer_id" },
+        value_settings: { event_payload_key: "value" },
+      },
+      { idempotencyKey: `aegis-meter-${OVERAGE_METER_EVENT}` },
+    );
+  } catch (err) {
+    if (!(err instanceof Stripe.errors.StripeInvalidRequestError)) throw err;
+    meter = await find({});
+    if (!meter) throw err;
+  }
+  return meter.status === "active" ? meter : stripe.billing.meters.reactivate(meter.id);
 }
 
 /** Items this integration manages (priced by ensurePrices); anything added by hand in Stripe stays. */
@@ -170,6 +225,25 @@ const isManaged = (item: Stripe.SubscriptionItem) =>
 
 const itemKey = (item: Stripe.SubscriptionItem) =>
   item.price.metadata?.aegis_key || item.price.lookup_key || item.price.id;
+
+const isMetered = (item: Stripe.SubscriptionItem) => item.price.recurring?.usage_type === "metered";
+
+/** Overage of the tenant's calls not yet sent to Stripe: the metered item must stay to bill it. */
+async function hasUnreportedOverage(db: Database, tenantId: string): Promise<boolean> {
+  const row = await db
+    .select({ id: usageCalls.id })
+    .from(usageCalls)
+    .where(
+      and(
+        eq(usageCalls.tenantId, tenantId),
+        gt(usageCalls.overageMicros, 0),
+        isNull(usageCalls.stripeReportedAt),
+      ),
+    )
+    .limit(1)
+    .get();
+  return Boolean(row);
+}
 
 async function retrieveLiveSubscription(stripe: Stripe, id: string): Promise<Stripe.Subscription | null> {
   try {
@@ -182,7 +256,8 @@ async function retrieveLiveSubscription(stripe: Stripe, id: string): Promise<Str
 }
 
 /**
- * Makes the tenant's Stripe customer and subscription match its plan and agents. Idempotent: a run
+ * Makes the tenant's Stripe customer and subscription match its plan, agents and overage setting (the
+ * metered overage item, see below; the overage meter and prices are created once). Idempotent: a run
  * with nothing to change only reads. The customer and the first subscription are created with
  * idempotency keys derived from the tenant, so a retry after a crash never makes a second one.
  */
@@ -304,14 +379,26 @@ async function syncTenantBillingOnce(db: Database, env: Env, tenantId: string): 
     }
   }
 
-  // 2. The prices.
-  const prices = await ensurePrices(stripe, lines);
+  // 2. The prices, and the meter that the overage price bills.
+  const meter = await ensureOverageMeter(stripe);
+  const prices = await ensurePrices(stripe, [
+    ...lines,
+    {
+      lookupKey: OVERAGE_LOOKUP_KEY,
+      name: "Aegis overage (usage beyond the quota)",
+      unitAmountCents: 1,
+      meterId: meter.id,
+    },
+  ]);
   const wanted = new Map<string, { line: BillingLine; priceId: string }>();
   for (const line of lines) {
     const price = prices.get(line.lookupKey);
     if (price) wanted.set(price.id, { line, priceId: price.id });
   }
   const items = Object.fromEntries(lines.map((l) => [l.lookupKey, l.quantity]));
+  const overagePriceId = prices.get(OVERAGE_LOOKUP_KEY)?.id;
+  if (!overagePriceId) throw new Error(`no ${OVERAGE_LOOKUP_KEY} price`);
+  let overageItem = tenant.overageBillingEnabled;
 
   // 3. The subscription.
   const current = tenant.stripeSubscriptionId
@@ -323,7 +410,11 @@ async function syncTenantBillingOnce(db: Database, env: Env, tenantId: string): 
     const sub = await stripe.subscriptions.create(
       {
         customer: customerId,
-        items: [...wanted.values()].map((w) => ({ price: w.priceId, quantity: w.line.quantity })),
+        items: [
+          ...[...wanted.values()].map((w) => ({ price: w.priceId, quantity: w.line.quantity })),
+          // Metered: no quantity, Stripe bills the meter's usage.
+          ...(overageItem ? [{ price: overagePriceId }] : []),
+        ],
         collection_method: "send_invoice",
         days_until_due: INVOICE_DAYS_UNTIL_DUE,
         metadata: { tenantId },
@@ -364,6 +455,7 @@ async function syncTenantBillingOnce(db: Database, env: Env, tenantId: string): 
           stripeSubscriptionId: sub.id,
           ...(tenant.stripeSubscriptionId ? { replaces: tenant.stripeSubscriptionId } : {}),
           items,
+          overageItem,
         },
       }),
     );
@@ -372,8 +464,25 @@ async function syncTenantBillingOnce(db: Database, env: Env, tenantId: string): 
     const changes: Stripe.SubscriptionUpdateParams.Item[] = [];
     const before: Record<string, number> = {};
     const remaining = new Map(wanted);
+    // The metered overage item: on while overage billing is; once it is off, kept as long as the
+    // tenant has overage not yet sent to Stripe (its meter events are billed only through the item).
+    const metered = current.items.data.filter((item) => isManaged(item) && isMetered(item));
+    const overageBefore = metered.length > 0;
+    let keepMetered = tenant.overageBillingEnabled;
+    if (!keepMetered && overageBefore) keepMetered = await hasUnreportedOverage(db, tenantId);
+    let overagePresent = false;
+    for (const item of metered) {
+      if (!tenant.overageBillingEnabled && keepMetered) continue;
+      if (tenant.overageBillingEnabled && item.price.id === overagePriceId && !overagePresent) {
+        overagePresent = true;
+        continue;
+      }
+      changes.push({ id: item.id, deleted: true });
+    }
+    if (tenant.overageBillingEnabled && !overagePresent) changes.push({ price: overagePriceId });
+    overageItem = keepMetered;
     for (const item of current.items.data) {
-      if (!isManaged(item)) continue;
+      if (!isManaged(item) || isMetered(item)) continue;
       before[itemKey(item)] = item.quantity ?? 0;
       const want = remaining.get(item.price.id);
       if (!want) {
@@ -393,14 +502,19 @@ async function syncTenantBillingOnce(db: Database, env: Env, tenantId: string): 
           tenantId,
           actor: SYSTEM_ACTOR,
           target: { type: "tenant", id: tenantId },
-          details: { stripeSubscriptionId: current.id, before, after: items },
+          details: {
+            stripeSubscriptionId: current.id,
+            before,
+            after: items,
+            overageItem: { before: overageBefore, after: overageItem },
+          },
         }),
       );
     }
   }
 
   await enqueueAudit(env, audits);
-  return { status: "synced", customerId, subscriptionId, created, itemChanges, items };
+  return { status: "synced", customerId, subscriptionId, created, itemChanges, items, overageItem };
 }
 
 export const billingSyncMessageSchema = z.object({

@@ -258,7 +258,13 @@ export async function aggregateUsage(db: Database, events: UsageEvent[]): Promis
         .set({ quotaState: sql.raw(QUOTA_STATE_SQL) })
         .where(sql`${agents.id} = ${a.id}`),
     );
+    // Threshold rows only for agents near or past one (each fires once a month); the SQL below
+    // still checks the stored total, this only skips the statements for agents far below.
+    const quota = effectiveQuota(a.tenantQuota, a.override);
+    const lowest = QUOTA_THRESHOLDS[0]?.atLeast ?? 0;
+    if (quota > 0 && a.used < quota * lowest * 0.95) continue;
     for (const t of QUOTA_THRESHOLDS) {
+      if (quota > 0 && a.used < quota * t.atLeast * 0.95) continue;
       statements.push(
         db
           .insert(quotaNotifications)
