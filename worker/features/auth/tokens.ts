@@ -46,9 +46,29 @@ export async function signAgentToken(secret: string, agentId: string, tenantId: 
   );
 }
 
+/**
+ * The HMAC key imported once per secret and isolate: importing it is most of what a verification
+ * costs, and every authenticated request (and every model call) verifies a token.
+ */
+const hmacKeys = new Map<string, Promise<CryptoKey>>();
+function hmacKey(secret: string): Promise<CryptoKey> {
+  let key = hmacKeys.get(secret);
+  if (!key) {
+    key = crypto.subtle.importKey(
+      "raw",
+      new TextEncoder().encode(secret),
+      { name: "HMAC", hash: "SHA-256" },
+      false,
+      ["sign", "verify"],
+    );
+    hmacKeys.set(secret, key);
+  }
+  return key;
+}
+
 async function verifyJwt(secret: string, token: string): Promise<unknown> {
   try {
-    return await verify(token, secret, "HS256");
+    return await verify(token, await hmacKey(secret), "HS256");
   } catch {
     return null;
   }
