@@ -1,0 +1,147 @@
+#!/usr/bin/env node
+// `npm run bench:skills`: how long the platform's package validation takes (issue 7) — for a
+// 50-file package and for the largest package the limits allow — against unpacking the same bytes
+// alone (gunzip + untar + manifest) in the same run. The library is the one the Worker and the
+// `aegis-skill` CLI use (`@aegis/skill-sdk/package`), bundled here with esbuild for Node.
+// The dry-run sandbox does not exist yet; its start-up overhead will be measured here when it does.
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { performance } from "node:perf_hooks";
+import { pathToFileURL } from "node:url";
+import { build } from "esbuild";
+
+const root = resolve(import.meta.dirname, "..");
+const RUNS = Number(process.env.BENCH_N ?? 30);
+
+const dir = mkdtempSync(join(tmpdir(), "aegis-bench-skills-"));
+const out = join(dir, "package.mjs");
+await build({
+  entryPoints: [resolve(root, "sdk/skill-sdk/src/package/index.ts")],
+  bundle: true,
+  format: "esm",
+  platform: "node",
+  outfile: out,
+  logLevel: "silent",
+});
+const { packPackage, unpackPackage, validatePackage, DEFAULT_PACKAGE_LIMITS } = await import(
+  pathToFileURL(out).href
+);
+
+const enc = new TextEncoder();
+const DOMAINS = ["api.github.com", "*.example.com", "hooks.slack.com"];
+
+/** A module of roughly `bytes` bytes of plausible skill code: declared fetches, file reads, env reads. */
+function moduleSource(i, bytes) {
+  const lines = [`// module ${i}`, "export async function step(ctx, input) {", "  const results = [];"];
+  let n = 0;
+  while (lines.join("\n").length < bytes) {
+    const k = n++;
+    if (k % 3 === 0)
+      lines.push(`  results.push(await ctx.fetch("https://api.github.com/repos/acme/r${k}/issues"));`);
+    else if (k % 3 === 1) lines.push(`  results.push(await ctx.fs.read("data/input-${k % 7}.json"));`);
+    else
+      lines.push(
+        `  if (input.n > ${k}) results.push({ k: ${k}, token: ctx.env.GITHUB_TOKEN, label: "item ${k}" });`,
+      );
+  }
+  lines.push("  return results;", "}", "");
+  return lines.join("\n");
+}
+
+function packageFiles(count, totalBytes) {
+  const files = new Map();
+  const manifest = {
+    manifestVersion: 1,
+    name: `bench-${count}`,
+    version: "1.0.0",
+    displayName: `Bench ${count}`,
+    description: "A generated package for npm run bench:skills.",
+    category: "integrations",
+    entry: "src/index.mjs",
+    runtime: "js",
+    permissions: {
+      network: { allowedDomains: DOMAINS },
+      files: { readPaths: ["data/"], writePaths: [] },
+      env: { required: ["GITHUB_TOKEN"], optional: [] },
+      messages: { send: ["notification"] },
+      models: { gateway: false },
+    },
+  };
+  files.set("aegis-skill.json", enc.encode(JSON.stringify(manifest, null, 2)));
+  const per = Math.floor((totalBytes - 2000) / (count - 1));
+  files.set(
+    "src/index.mjs",
+    enc.encode(
+      `${Array.from({ length: count - 2 }, (_, i) => `import { step as s${i} } from "./m${i}.mjs";`).join("\n")}\nexport async function handler(input, ctx) { return [${Array.from({ length: Math.min(count - 2, 20) }, (_, i) => `await s${i}(ctx, input)`).join(", ")}]; }\n`,
+    ),
+  );
+  for (let i = 0; i < count - 2; i++) files.set(`src/m${i}.mjs`, enc.encode(moduleSource(i, per)));
+  return files;
+}
+
+const pct = (xs, p) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))];
+};
+
+async function measure(label, files) {
+  const bytes = await packPackage(files);
+  const raw = [...files.values()].reduce((n, f) => n + f.byteLength, 0);
+  // Warm both paths once (JIT), then alternate so drift hits both equally.
+  const first = await validatePackage(bytes);
+  if (!first.valid)
+    throw new Error(`${label}: generated package is invalid: ${JSON.stringify(first.findings.slice(0, 3))}`);
+  await unpackPackage(bytes);
+  const unpack = [];
+  const validate = [];
+  for (let i = 0; i < RUNS; i++) {
+    for (const side of i % 2 ? ["validate", "unpack"] : ["unpack", "validate"]) {
+      const t0 = performance.now();
+      if (side === "unpack") await unpackPackage(bytes);
+      else await validatePackage(bytes);
+      (side === "unpack" ? unpack : validate).push(performance.now() - t0);
+    }
+  }
+  return {
+    label,
+    files: files.size,
+    raw,
+    packed: bytes.byteLength,
+    findings: first.findings.length,
+    unpack: { p50: pct(unpack, 50), p95: pct(unpack, 95) },
+    validate: { p50: pct(validate, 50), p95: pct(validate, 95) },
+  };
+}
+
+try {
+  const limits = DEFAULT_PACKAGE_LIMITS;
+  const results = [
+    await measure("50-file package", packageFiles(50, 400 * 1024)),
+    await measure(
+      "largest allowed package",
+      packageFiles(
+        limits.maxFiles,
+        Math.min(limits.maxTotalBytes - 64 * 1024, limits.maxFiles * (limits.maxFileBytes - 1024)),
+      ),
+    ),
+  ];
+  const kib = (n) => `${(n / 1024).toFixed(0)} KiB`;
+  process.stdout.write(
+    `\nSkill package validation in Node (${RUNS} runs each, alternating), same library as the Worker\n`,
+  );
+  process.stdout.write(
+    `${"package".padEnd(26)} ${"files".padStart(5)} ${"raw".padStart(9)} ${"packed".padStart(9)} ${"unpack P50".padStart(11)} ${"validate P50".padStart(13)} ${"P95".padStart(8)} ${"ratio P50".padStart(10)}\n`,
+  );
+  for (const r of results) {
+    process.stdout.write(
+      `${r.label.padEnd(26)} ${String(r.files).padStart(5)} ${kib(r.raw).padStart(9)} ${kib(r.packed).padStart(9)} ${`${r.unpack.p50.toFixed(1)} ms`.padStart(11)} ${`${r.validate.p50.toFixed(1)} ms`.padStart(13)} ${`${r.validate.p95.toFixed(1)} ms`.padStart(8)} ${`${(r.validate.p50 / r.unpack.p50).toFixed(2)}×`.padStart(10)}\n`,
+    );
+  }
+  process.stdout.write(
+    "(baseline: unpacking the same bytes — gunzip, untar, manifest — in the same run; validate = unpack + parse every module + analysis)\n" +
+      "dry-run start-up overhead: not measured yet — the dry-run sandbox is not built (issue 7)\n",
+  );
+} finally {
+  rmSync(dir, { recursive: true, force: true });
+}
