@@ -21,6 +21,8 @@ import { configRoutes } from "./features/config/routes";
 import { gatewayRoutes } from "./features/gateway/routes";
 import { feedRoutes } from "./features/messaging/feed";
 import { agentMessagingRoutes, messageRoutes } from "./features/messaging/routes";
+import { PACKAGE_PATH_PREFIX } from "./features/skills/registry";
+import { privateSkillRoutes, skillReviewRoutes } from "./features/skills/registry-routes";
 import { skillRoutes } from "./features/skills/routes";
 import { statsRoutes } from "./features/stats/routes";
 import { teamRoutes } from "./features/team/routes";
@@ -70,15 +72,14 @@ export function createApp() {
   });
   const secure = secureHeaders();
   app.use("*", (c, next) => (c.req.header("upgrade") ? next() : secure(c, next)));
-  app.use(
-    "*",
-    bodyLimit({
-      maxSize: MAX_BODY_BYTES,
-      onError: () => {
-        throw new AppError(413, "payload_too_large", `Request body exceeds ${MAX_BODY_BYTES} bytes`);
-      },
-    }),
-  );
+  const limitBody = bodyLimit({
+    maxSize: MAX_BODY_BYTES,
+    onError: () => {
+      throw new AppError(413, "payload_too_large", `Request body exceeds ${MAX_BODY_BYTES} bytes`);
+    },
+  });
+  // Skill packages have their own, larger limit (worker/features/skills/registry-routes.ts).
+  app.use("*", (c, next) => (c.req.path.startsWith(PACKAGE_PATH_PREFIX) ? next() : limitBody(c, next)));
 
   app.use("/api/*", auditMutations);
   app.use("/v1/*", auditMutations);
@@ -106,6 +107,8 @@ export function createApp() {
   app.route("/api/dashboard/config", configRoutes);
   app.route("/api/dashboard/agents", agentRoutes);
   app.route("/api/dashboard", skillRoutes);
+  app.route("/api/dashboard/skills", privateSkillRoutes);
+  app.route("/api/admin/skills/review", skillReviewRoutes);
   app.route("/api/dashboard/team", teamRoutes);
   app.route("/api/dashboard/settings/api-keys", apiKeyRoutes);
   app.route("/api/dashboard/allowlist", allowlistRoutes);

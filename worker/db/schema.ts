@@ -240,9 +240,25 @@ export const skillVersions = sqliteTable(
     sha256: text("sha256"),
     /** draft | pending_review | in_review | approved | rejected | changes_requested | deprecated */
     status: text("status").notNull(),
+    /** Private versions: the package in R2 (`skills/<sha256>.tgz`, content-addressed) and its size. */
+    objectKey: text("object_key"),
+    sizeBytes: integer("size_bytes"),
+    /** JSON array of the static analysis findings at upload ({ severity, rule, file?, line?, message }) */
+    findings: text("findings"),
+    /** JSON of the manifest's permissions, for the reviewer's diff against the previous approved version */
+    permissions: text("permissions"),
+    /** The reviewer's reason for a rejection or requested changes (or an approval note); shown to the tenant */
+    reviewNote: text("review_note"),
+    uploadedBy: text("uploaded_by"),
+    submittedAt: text("submitted_at"),
+    reviewedBy: text("reviewed_by"),
+    reviewedAt: text("reviewed_at"),
     createdAt: createdAt(),
   },
-  (t) => [uniqueIndex("skill_versions_skill_version_unique").on(t.skillId, t.version)],
+  (t) => [
+    uniqueIndex("skill_versions_skill_version_unique").on(t.skillId, t.version),
+    index("skill_versions_status_idx").on(t.status),
+  ],
 );
 
 export const agentSkills = sqliteTable(

@@ -1,4 +1,4 @@
-import { and, eq, inArray, isNull, or } from "drizzle-orm";
+import { and, eq, inArray, isNull, ne, or } from "drizzle-orm";
 import { skillManifestSchema } from "../../../sdk/skill-sdk/src/index";
 import type { Database } from "../../db/client";
 import { agentSkills, skills, skillVersions } from "../../db/schema";
@@ -19,7 +19,10 @@ export async function listCatalog(db: Database, tenantId: string) {
       skillVersions,
       and(eq(skillVersions.skillId, skills.id), eq(skillVersions.version, skills.latestVersion)),
     )
-    .where(visibleTo(tenantId))
+    // A private skill is listed at its latest approved version, and not before one is approved.
+    .where(
+      and(visibleTo(tenantId), or(ne(skills.visibility, "private"), eq(skillVersions.status, "approved"))),
+    )
     .orderBy(skills.isCore, skills.name)
     .all();
   return rows
@@ -50,7 +53,14 @@ export async function resolveSkillsForInstall(
   const rows = await db
     .select()
     .from(skills)
-    .where(and(visibleTo(tenantId), or(inArray(skills.id, refs), inArray(skills.name, refs))))
+    .where(
+      and(
+        visibleTo(tenantId),
+        // a private skill with no approved version yet cannot be installed
+        ne(skills.latestVersion, ""),
+        or(inArray(skills.id, refs), inArray(skills.name, refs)),
+      ),
+    )
     .all();
   const details: Record<string, string[]> = {};
   refs.forEach((ref, i) => {
@@ -102,6 +112,7 @@ export async function installSkill(
   await assertAgentInTenant(db, tenantId, agentId);
   const skill = await visibleSkill(db, tenantId, skillId);
   const wanted = version ?? skill.latestVersion;
+  if (!wanted) throw new AppError(409, "version_not_approved", `'${skill.name}' has no approved version yet`);
   const v = await db
     .select()
     .from(skillVersions)

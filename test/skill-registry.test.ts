@@ -1,0 +1,461 @@
+import { exports } from "cloudflare:workers";
+import { beforeAll, describe, expect, it, vi } from "vitest";
+import { MANIFEST_FILE, packPackage, sha256Hex } from "../sdk/skill-sdk/src/package/index";
+import { BUILTIN_SKILLS } from "../worker/features/skills/catalog";
+import { MAX_PACKAGE_BYTES } from "../worker/features/skills/registry";
+import {
+  auditRows,
+  call,
+  callJson,
+  env,
+  type Json,
+  ORIGIN,
+  operatorToken,
+  provisionTenant,
+  type TenantFixture,
+} from "./helpers";
+
+const text = (value: string) => new TextEncoder().encode(value);
+
+function manifestOf(name: string, version: string, domains: string[] = []) {
+  return {
+    manifestVersion: 1,
+    name,
+    version,
+    displayName: `Skill ${name}`,
+    description: "A private test skill.",
+    category: "communication",
+    entry: "src/index.mjs",
+    runtime: "js",
+    permissions: {
+      network: { allowedDomains: domains },
+      files: { readPaths: [], writePaths: [] },
+      env: { required: [], optional: [] },
+      messages: { send: [] },
+      models: { gateway: false },
+    },
+  };
+}
+
+/** A minimal skill package; `source` is src/index.mjs. */
+async function pkg(
+  name: string,
+  version: string,
+  opts: { domains?: string[]; source?: string } = {},
+): Promise<Uint8Array> {
+  const domains = opts.domains ?? [];
+  const source =
+    opts.source ??
+    (domains[0]
+      ? `export async function handler(input, ctx) {\n  return ctx.fetch("https://${domains[0]}/status");\n}\n`
+      : "export async function handler() {\n  return { ok: true };\n}\n");
+  return packPackage(
+    new Map([
+      [MANIFEST_FILE, text(JSON.stringify(manifestOf(name, version, domains)))],
+      ["src/index.mjs", text(source)],
+    ]),
+  );
+}
+
+/** One raw ustar header (as in sdk/skill-sdk/src/package/archive.test.ts), to say what our packer never would. */
+function tarHeader(name: string, size: number): Uint8Array {
+  const block = new Uint8Array(512);
+  const put = (offset: number, value: string) => block.set(text(value), offset);
+  put(0, name);
+  put(100, "0000644\0");
+  put(108, "0000000\0");
+  put(116, "0000000\0");
+  put(124, `${size.toString(8).padStart(11, "0")}\0`);
+  put(136, "00000000000\0");
+  put(156, "0");
+  put(257, "ustar\u000000");
+  block.fill(0x20, 148, 156);
+  const sum = block.reduce((total, byte) => total + byte, 0);
+  put(148, `${sum.toString(8).padStart(6, "0")}\0 `);
+  return block;
+}
+
+/** A gzipped tar with a valid manifest and a `../x` entry (zip slip). */
+async function zipSlipPackage(): Promise<Uint8Array> {
+  const parts: Uint8Array[] = [];
+  for (const [name, data] of [
+    [MANIFEST_FILE, text(JSON.stringify(manifestOf("slippery", "1.0.0")))],
+    ["../x", text("pwned")],
+  ] as const) {
+    parts.push(tarHeader(name, data.length));
+    const padded = new Uint8Array(Math.ceil(data.length / 512) * 512);
+    padded.set(data);
+    parts.push(padded);
+  }
+  parts.push(new Uint8Array(1024));
+  const tar = new Uint8Array(await new Blob(parts).arrayBuffer());
+  const gz = new Blob([tar]).stream().pipeThrough(new CompressionStream("gzip"));
+  return new Uint8Array(await new Response(gz).arrayBuffer());
+}
+
+async function postPackage(
+  path: string,
+  token: string | undefined,
+  bytes: Uint8Array | null,
+  fields: Record<string, string> = {},
+): Promise<{ status: number; body: Json }> {
+  const form = new FormData();
+  if (bytes) form.set("package", new File([bytes], "skill.tgz", { type: "application/gzip" }));
+  for (const [k, v] of Object.entries(fields)) form.set(k, v);
+  const headers = new Headers();
+  if (token) headers.set("authorization", `Bearer ${token}`);
+  const res = await exports.default.fetch(
+    new Request(`${ORIGIN}/api/dashboard/skills/package/${path}`, { method: "POST", headers, body: form }),
+  );
+  const body = await res.text();
+  return { status: res.status, body: body ? JSON.parse(body) : null };
+}
+
+const upload = (t: TenantFixture, bytes: Uint8Array, fields?: Record<string, string>) =>
+  postPackage("upload", t.adminToken, bytes, fields);
+
+async function uploadOk(t: TenantFixture, bytes: Uint8Array) {
+  const res = await upload(t, bytes);
+  expect(res.status, JSON.stringify(res.body)).toBe(201);
+  return res.body as { skill: Json; version: Json };
+}
+
+async function submit(t: TenantFixture, versionId: string) {
+  return callJson("POST", `/api/dashboard/skills/package/${versionId}/submit`, { token: t.adminToken });
+}
+
+const review = (op: string, versionId: string, decision: string, body?: unknown) =>
+  callJson("PUT", `/api/admin/skills/review/${versionId}/${decision}`, { token: op, body });
+
+const storedKeys = async () => (await env.ARCHIVE.list({ prefix: "skills/" })).objects.map((o) => o.key);
+
+const catalogueNames = async (t: TenantFixture) =>
+  (await callJson("GET", "/api/dashboard/skills", { token: t.adminToken })).body.data.map(
+    (s: { name: string; latestVersion: string }) => `${s.name}@${s.latestVersion}`,
+  );
+
+let op: string;
+let growth: TenantFixture;
+let other: TenantFixture;
+
+beforeAll(async () => {
+  op = await operatorToken();
+  growth = await provisionTenant(op, { planTier: "growth" });
+  other = await provisionTenant(op, { planTier: "growth" });
+});
+
+describe("POST /api/dashboard/skills/package/validate", () => {
+  it("answers the validation of a good package and stores nothing", async () => {
+    const before = await storedKeys();
+    const res = await postPackage("validate", growth.adminToken, await pkg("weather", "1.0.0"));
+    expect(res.status, JSON.stringify(res.body)).toBe(200);
+    expect(res.body).toMatchObject({ valid: true, manifest: { name: "weather", version: "1.0.0" } });
+    expect(res.body.findings.filter((f: Json) => f.severity === "error")).toEqual([]);
+    expect(res.body.checklist.length).toBeGreaterThan(3);
+    expect(await storedKeys()).toEqual(before);
+    const list = await callJson("GET", "/api/dashboard/skills/private", { token: growth.adminToken });
+    expect(list.body).toEqual({ data: [] });
+  });
+
+  it("reports an undeclared domain with its file and line", async () => {
+    const source =
+      'export async function handler(input, ctx) {\n  return ctx.fetch("https://evil.test/x");\n}\n';
+    const res = await postPackage("validate", growth.adminToken, await pkg("weather", "1.0.0", { source }));
+    expect(res.status).toBe(200);
+    expect(res.body.valid).toBe(false);
+    expect(res.body.findings).toContainEqual(
+      expect.objectContaining({
+        severity: "error",
+        rule: "undeclared_network",
+        file: "src/index.mjs",
+        line: 2,
+      }),
+    );
+  });
+
+  it("400 with a field path without a multipart file, 413 over the package limit", async () => {
+    const json = await callJson("POST", "/api/dashboard/skills/package/validate", {
+      token: growth.adminToken,
+      body: { package: "x" },
+    });
+    expect(json.status).toBe(400);
+    expect(json.body).toMatchObject({ code: "validation_failed", details: { package: expect.any(Array) } });
+    const garbage = await postPackage("validate", growth.adminToken, text("not a package"));
+    expect(garbage.status).toBe(200);
+    expect(garbage.body).toMatchObject({ valid: false, manifest: null });
+    expect(garbage.body.findings[0]).toMatchObject({ severity: "error", rule: "corrupt_archive" });
+    const noFile = await postPackage("validate", growth.adminToken, null, { other: "x" });
+    expect(noFile.status).toBe(400);
+    expect(noFile.body.details.package).toBeDefined();
+    const big = await postPackage("validate", growth.adminToken, new Uint8Array(MAX_PACKAGE_BYTES + 1));
+    expect(big.status).toBe(413);
+    expect(big.body.code).toBe("payload_too_large");
+  });
+});
+
+describe("POST /api/dashboard/skills/package/upload", () => {
+  it("stores a draft content-addressed in R2; the same version again is 409", async () => {
+    const bytes = await pkg("uploader", "1.0.0");
+    const sha = await sha256Hex(bytes);
+    const { skill, version } = await uploadOk(growth, bytes);
+    expect(skill).toMatchObject({ name: "uploader", visibility: "private", latestApprovedVersion: null });
+    expect(version).toMatchObject({
+      version: "1.0.0",
+      status: "draft",
+      sha256: sha,
+      sizeBytes: bytes.length,
+    });
+    expect(await storedKeys()).toContain(`skills/${sha}.tgz`);
+    const stored = await env.ARCHIVE.get(`skills/${sha}.tgz`);
+    expect(stored).not.toBeNull();
+    expect(new Uint8Array((await stored?.arrayBuffer()) ?? new ArrayBuffer(0))).toEqual(bytes);
+
+    const again = await upload(growth, bytes);
+    expect(again.status).toBe(409);
+    expect(again.body.code).toBe("version_exists");
+
+    // a draft is not in the catalogue: nothing of it is approved
+    expect((await catalogueNames(growth)).some((n: string) => n.startsWith("uploader@"))).toBe(false);
+  });
+
+  it("400 sha256_mismatch when the given hash is not the bytes'", async () => {
+    const res = await upload(growth, await pkg("uploader", "1.0.1"), { sha256: "0".repeat(64) });
+    expect(res.status).toBe(400);
+    expect(res.body.code).toBe("sha256_mismatch");
+  });
+
+  it("422 package_invalid for zip slip and undeclared domains, with nothing stored", async () => {
+    const before = await storedKeys();
+    const slip = await upload(growth, await zipSlipPackage());
+    expect(slip.status).toBe(422);
+    expect(slip.body.code).toBe("package_invalid");
+    expect(slip.body.details.findings).toContainEqual(
+      expect.objectContaining({ severity: "error", rule: "path_traversal" }),
+    );
+    const source = 'export const handler = (i, ctx) => ctx.fetch("https://evil.test/");\n';
+    const bad = await upload(growth, await pkg("sneaky", "1.0.0", { source }));
+    expect(bad.status).toBe(422);
+    expect(bad.body.details.findings).toContainEqual(
+      expect.objectContaining({ rule: "undeclared_network", file: "src/index.mjs", line: 1 }),
+    );
+    expect(await storedKeys()).toEqual(before);
+    const names = (
+      await callJson("GET", "/api/dashboard/skills/private", { token: growth.adminToken })
+    ).body.data.map((s: Json) => s.name);
+    expect(names).not.toContain("slippery");
+    expect(names).not.toContain("sneaky");
+  });
+
+  it("409 name_reserved for a platform skill's name", async () => {
+    const core = BUILTIN_SKILLS.find((s) => s.isCore)?.manifest.name ?? "unknown";
+    expect(core).not.toBe("unknown");
+    const res = await upload(growth, await pkg(core, "9.0.0"));
+    expect(res.status).toBe(409);
+    expect(res.body.code).toBe("name_reserved");
+  });
+
+  it("starter has no private skills; growth's 6th distinct skill is refused", async () => {
+    const starter = await provisionTenant(op, { planTier: "starter" });
+    const refused = await upload(starter, await pkg("mine", "1.0.0"));
+    expect(refused.status).toBe(403);
+    expect(refused.body.code).toBe("plan_limit_reached");
+
+    const full = await provisionTenant(op, { planTier: "growth" });
+    for (let i = 1; i <= 5; i++) await uploadOk(full, await pkg(`skill-${i}`, "1.0.0"));
+    const sixth = await upload(full, await pkg("skill-6", "1.0.0"));
+    expect(sixth.status).toBe(403);
+    expect(sixth.body.code).toBe("plan_limit_reached");
+    // a new version of an existing skill is not a new skill
+    await uploadOk(full, await pkg("skill-1", "1.0.1"));
+  });
+});
+
+describe("review workflow", () => {
+  let skillId: string;
+  let v1: string;
+  let v2: string;
+
+  it("submit → pending_review; the operator sees it with its permissions", async () => {
+    const up = await uploadOk(growth, await pkg("reporter", "1.0.0", { domains: ["api.a.test"] }));
+    skillId = up.skill.id;
+    v1 = up.version.id;
+    const submitted = await submit(growth, v1);
+    expect(submitted.status, JSON.stringify(submitted.body)).toBe(200);
+    expect(submitted.body.version).toMatchObject({ id: v1, status: "pending_review" });
+    expect(submitted.body.version.submittedAt).toBeTruthy();
+    const twice = await submit(growth, v1);
+    expect(twice.status).toBe(409);
+    expect(twice.body.code).toBe("invalid_transition");
+
+    const queue = await callJson("GET", "/api/admin/skills/review", { token: op });
+    expect(queue.status).toBe(200);
+    const item = queue.body.data.find((i: Json) => i.id === v1);
+    expect(item).toMatchObject({
+      status: "pending_review",
+      version: "1.0.0",
+      tenant: { id: growth.tenantId },
+      skill: { id: skillId, name: "reporter" },
+      manifest: { name: "reporter" },
+      findings: expect.any(Array),
+      permissionDiff: { against: null, added: { domains: ["api.a.test"] }, changed: true },
+    });
+    // drafts are not in the queue
+    expect(queue.body.data.some((i: Json) => i.status === "draft")).toBe(false);
+  });
+
+  it("start → in_review, approve → approved and listed in the tenant's catalogue only", async () => {
+    const started = await review(op, v1, "start");
+    expect(started.status, JSON.stringify(started.body)).toBe(200);
+    expect(started.body.item.status).toBe("in_review");
+    expect((await review(op, v1, "start")).status).toBe(409);
+    const inReview = await callJson("GET", "/api/admin/skills/review?status=in_review", { token: op });
+    expect(inReview.body.data.map((i: Json) => i.id)).toContain(v1);
+
+    const approved = await review(op, v1, "approve", {});
+    expect(approved.status, JSON.stringify(approved.body)).toBe(200);
+    expect(approved.body.item.status).toBe("approved");
+    const again = await review(op, v1, "approve", {});
+    expect(again.status).toBe(409);
+    expect(again.body.code).toBe("invalid_transition");
+
+    expect(await catalogueNames(growth)).toContain("reporter@1.0.0");
+    expect((await catalogueNames(other)).some((n: string) => n.startsWith("reporter@"))).toBe(false);
+  });
+
+  it("v2 with one more domain: the diff against v1 shows it; request-changes needs a reason", async () => {
+    const up = await uploadOk(
+      growth,
+      await pkg("reporter", "1.1.0", { domains: ["api.a.test", "api.b.test"] }),
+    );
+    expect(up.skill.id).toBe(skillId);
+    v2 = up.version.id;
+    expect((await submit(growth, v2)).status).toBe(200);
+    const queue = await callJson("GET", "/api/admin/skills/review", { token: op });
+    const item = queue.body.data.find((i: Json) => i.id === v2);
+    expect(item.permissionDiff).toEqual({
+      against: "1.0.0",
+      added: { domains: ["api.b.test"], readPaths: [], writePaths: [], env: [], messageTypes: [] },
+      removed: { domains: [], readPaths: [], writePaths: [], env: [], messageTypes: [] },
+      modelGateway: null,
+      changed: true,
+    });
+
+    const noReason = await review(op, v2, "request-changes", {});
+    expect(noReason.status).toBe(400);
+    expect(noReason.body.details.reason).toBeDefined();
+    const asked = await review(op, v2, "request-changes", { reason: "Why does it need api.b.test?" });
+    expect(asked.status).toBe(200);
+    expect(asked.body.item).toMatchObject({
+      status: "changes_requested",
+      reviewNote: "Why does it need api.b.test?",
+    });
+  });
+
+  it("the tenant sees the note, resubmits, and the operator approves", async () => {
+    const detail = await callJson("GET", `/api/dashboard/skills/private/${skillId}`, {
+      token: growth.adminToken,
+    });
+    expect(detail.status).toBe(200);
+    const versions = detail.body.skill.versions;
+    expect(versions.map((v: Json) => [v.version, v.status])).toEqual([
+      ["1.1.0", "changes_requested"],
+      ["1.0.0", "approved"],
+    ]);
+    expect(versions[0]).toMatchObject({
+      reviewNote: "Why does it need api.b.test?",
+      permissionDiff: { against: "1.0.0", added: { domains: ["api.b.test"] } },
+    });
+    const list = await callJson("GET", "/api/dashboard/skills/private", { token: growth.adminToken });
+    const listed = list.body.data.find((s: Json) => s.id === skillId);
+    expect(listed).toMatchObject({ latestApprovedVersion: "1.0.0" });
+    expect(listed.versions[0]).toMatchObject({ status: "changes_requested", reviewNote: expect.any(String) });
+
+    const resubmitted = await submit(growth, v2);
+    expect(resubmitted.body.version.status).toBe("pending_review");
+    const approved = await review(op, v2, "approve", { reason: "Fine: it is the status page." });
+    expect(approved.body.item).toMatchObject({
+      status: "approved",
+      reviewNote: "Fine: it is the status page.",
+    });
+    expect(await catalogueNames(growth)).toContain("reporter@1.1.0");
+  });
+
+  it("reject needs a reason; a rejected version cannot be resubmitted", async () => {
+    const { version } = await uploadOk(growth, await pkg("reporter", "2.0.0"));
+    expect((await review(op, version.id, "reject", { reason: "not yet" })).status).toBe(409); // still a draft
+    await submit(growth, version.id);
+    const noReason = await review(op, version.id, "reject");
+    expect(noReason.status).toBe(400);
+    expect(noReason.body.details.reason).toBeDefined();
+    const rejected = await review(op, version.id, "reject", { reason: "Drops every permission check." });
+    expect(rejected.body.item.status).toBe("rejected");
+    expect((await submit(growth, version.id)).body.code).toBe("invalid_transition");
+    expect(await catalogueNames(growth)).toContain("reporter@1.1.0");
+  });
+
+  it("keeps tenants apart and enforces roles", async () => {
+    const theirs = await callJson("GET", `/api/dashboard/skills/private/${skillId}`, {
+      token: other.adminToken,
+    });
+    expect(theirs.status).toBe(404);
+    expect(theirs.body.code).toBe("not_found");
+    expect((await submit(other, v2)).status).toBe(404);
+    expect(
+      (await callJson("GET", "/api/dashboard/skills/private", { token: other.adminToken })).body,
+    ).toEqual({
+      data: [],
+    });
+
+    const member = await callJson("POST", "/api/dashboard/settings/api-keys", {
+      token: growth.adminToken,
+      body: { name: "skills-viewer", role: "tenant_member" },
+    });
+    const memberKey: string = member.body.key;
+    expect((await call("GET", "/api/dashboard/skills/private", { token: memberKey })).status).toBe(200);
+    expect((await postPackage("upload", memberKey, await pkg("viewer-skill", "1.0.0"))).status).toBe(403);
+    expect((await postPackage("upload", undefined, await pkg("viewer-skill", "1.0.0"))).status).toBe(401);
+    expect((await call("GET", "/api/admin/skills/review", { token: growth.adminToken })).status).toBe(403);
+    expect((await review(growth.adminToken, v2, "approve", {})).status).toBe(403);
+
+    await vi.waitFor(
+      async () => {
+        const attempts = (await auditRows(other.tenantId)).filter(
+          (r) => r.action === "security.cross_tenant_attempt",
+        );
+        expect(attempts.some((r) => r.targetId === skillId)).toBe(true);
+      },
+      { timeout: 5000, interval: 100 },
+    );
+  });
+
+  it("every state change is audited with the actor and a before/after", async () => {
+    await vi.waitFor(
+      async () => {
+        const rows = await auditRows(growth.tenantId);
+        const actions = new Set(rows.map((r) => r.action));
+        for (const a of [
+          "skill.version_uploaded",
+          "skill.version_submitted",
+          "skill.review_started",
+          "skill.version_approved",
+          "skill.version_changes_requested",
+          "skill.version_rejected",
+        ])
+          expect(actions, a).toContain(a);
+        const approval = rows.find((r) => r.action === "skill.version_approved" && r.targetId === v1);
+        expect(approval?.actorId).toBeTruthy();
+        expect(JSON.parse(String(approval?.details))).toMatchObject({
+          before: { status: "in_review" },
+          after: { status: "approved" },
+        });
+        // validation stores nothing but is still a recorded mutation
+        expect(
+          rows.some((r) => r.action === "api.mutation" && r.targetId?.includes("/skills/package/validate")),
+        ).toBe(true);
+        // refused uploads are recorded too
+        expect(rows.some((r) => r.action === "api.mutation_failed")).toBe(true);
+      },
+      { timeout: 5000, interval: 100 },
+    );
+  });
+});

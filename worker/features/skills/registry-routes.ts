@@ -1,0 +1,468 @@
+import { createRoute, z } from "@hono/zod-openapi";
+import { bodyLimit } from "hono/body-limit";
+import {
+  createRouter,
+  ErrorSchema,
+  errorResponses,
+  jsonBody,
+  jsonResponse,
+  PageQuery,
+  pageMeta,
+  pageSchema,
+} from "../../lib/http";
+import { audit } from "../audit/record";
+import { actorOf } from "../auth/principal";
+import {
+  DEFAULT_REVIEW_STATUSES,
+  decideReview,
+  getPrivateSkill,
+  listPrivateSkills,
+  MAX_PACKAGE_BODY_BYTES,
+  MAX_PACKAGE_BYTES,
+  packageTooLarge,
+  REVIEW_DECISIONS,
+  type ReviewDecision,
+  readPackageForm,
+  reviewItem,
+  reviewQueue,
+  startReview,
+  submitVersion,
+  uploadVersion,
+  VERSION_STATUSES,
+  type VersionStatus,
+  validateUpload,
+} from "./registry";
+
+// ---------------------------------------------------------------------------------------------------
+// Schemas
+
+const Id = z.string().min(1).max(80);
+
+const Finding = z
+  .object({
+    severity: z.enum(["error", "warning", "info"]),
+    rule: z
+      .string()
+      .openapi({ description: "Stable rule id, or the package error code (e.g. path_traversal)" }),
+    file: z.string().optional(),
+    line: z.number().int().optional(),
+    message: z.string(),
+  })
+  .openapi("SkillFinding");
+
+const ChecklistItem = z
+  .object({ control: z.string(), passed: z.boolean(), detail: z.string() })
+  .openapi("SkillChecklistItem");
+
+const Manifest = z
+  .record(z.string(), z.unknown())
+  .openapi("SkillManifest", { description: "The package's aegis-skill.json (manifestVersion 1)" });
+
+const DiffLists = z.object({
+  domains: z.array(z.string()),
+  readPaths: z.array(z.string()),
+  writePaths: z.array(z.string()),
+  env: z.array(z.string()),
+  messageTypes: z.array(z.string()),
+});
+
+const PermissionDiff = z
+  .object({
+    against: z
+      .string()
+      .nullable()
+      .openapi({ description: "The previous approved version compared against; null if none" }),
+    added: DiffLists,
+    removed: DiffLists,
+    modelGateway: z.object({ before: z.boolean(), after: z.boolean() }).nullable(),
+    changed: z.boolean(),
+  })
+  .openapi("SkillPermissionDiff");
+
+const VersionSummary = z
+  .object({
+    id: z.string(),
+    skillId: z.string(),
+    version: z.string(),
+    status: z.enum(VERSION_STATUSES),
+    sha256: z.string().nullable(),
+    sizeBytes: z.number().int().nullable(),
+    reviewNote: z
+      .string()
+      .nullable()
+      .openapi({ description: "The reviewer's reason (rejection, requested changes) or note" }),
+    uploadedBy: z.string().nullable(),
+    submittedAt: z.string().nullable(),
+    reviewedBy: z.string().nullable(),
+    reviewedAt: z.string().nullable(),
+    createdAt: z.string(),
+  })
+  .openapi("SkillVersionSummary");
+
+const VersionDetail = VersionSummary.extend({
+  manifest: Manifest,
+  findings: z.array(Finding),
+  permissionDiff: PermissionDiff,
+}).openapi("SkillVersion");
+
+const PrivateSkillBase = z.object({
+  id: z.string(),
+  name: z.string(),
+  displayName: z.string(),
+  description: z.string(),
+  category: z.string(),
+  visibility: z.literal("private"),
+  latestApprovedVersion: z.string().nullable(),
+  createdAt: z.string(),
+});
+
+const PrivateSkill = PrivateSkillBase.extend({ versions: z.array(VersionSummary) }).openapi("PrivateSkill");
+const PrivateSkillDetail = PrivateSkillBase.extend({ versions: z.array(VersionDetail) }).openapi(
+  "PrivateSkillDetail",
+);
+
+const ReviewItem = VersionDetail.extend({
+  tenant: z.object({ id: z.string(), name: z.string(), slug: z.string(), planTier: z.string() }),
+  skill: z.object({ id: z.string(), name: z.string(), displayName: z.string() }),
+}).openapi("SkillReviewItem");
+
+/**
+ * The multipart body, documented but deliberately not a zod schema: a zod body would have the
+ * validator read the form, and the handler must read the file itself (once) with its own limits.
+ */
+const PackageForm = {
+  type: "object" as const,
+  required: ["package"],
+  properties: {
+    package: {
+      type: "string" as const,
+      format: "binary",
+      description: `The .tgz made by \`aegis-skill pack\`, at most ${MAX_PACKAGE_BYTES} bytes`,
+    },
+    sha256: {
+      type: "string" as const,
+      description: "Optional hex SHA-256 of the package; a mismatch is 400 `sha256_mismatch`",
+    },
+  },
+};
+const packageBody = (withSha: boolean) => ({
+  required: true,
+  content: {
+    "multipart/form-data": {
+      schema: withSha
+        ? PackageForm
+        : { ...PackageForm, properties: { package: PackageForm.properties.package } },
+    },
+  },
+});
+
+const limitPackageBody = bodyLimit({
+  maxSize: MAX_PACKAGE_BODY_BYTES,
+  onError: () => {
+    throw packageTooLarge();
+  },
+});
+
+const tooLarge = {
+  413: jsonResponse(ErrorSchema, "The package exceeds the size limit (`payload_too_large`)"),
+};
+
+// ---------------------------------------------------------------------------------------------------
+// Tenant routes, mounted at /api/dashboard/skills
+
+export const privateSkillRoutes = createRouter();
+
+privateSkillRoutes.use("/package/*", limitPackageBody);
+
+privateSkillRoutes.openapi(
+  createRoute({
+    method: "post",
+    path: "/package/validate",
+    tags: ["skills"],
+    summary: "Validate a skill package without storing it",
+    description:
+      "Unpacks the package with the format's limits (zip slip, sizes, compression ratio), checks the manifest, " +
+      "and statically analyses its JavaScript against the declared permissions. Nothing is stored.",
+    request: { body: packageBody(false) },
+    responses: {
+      200: jsonResponse(
+        z.object({
+          valid: z.boolean(),
+          manifest: Manifest.nullable(),
+          findings: z.array(Finding),
+          checklist: z.array(ChecklistItem),
+        }),
+        "The validation result; `valid` is false when any finding is an error",
+      ),
+      ...errorResponses,
+      ...tooLarge,
+    },
+  }),
+  async (c) => {
+    const { bytes } = await readPackageForm(c.req.raw);
+    const result = await validateUpload(bytes);
+    return c.json(result as never, 200);
+  },
+);
+
+privateSkillRoutes.openapi(
+  createRoute({
+    method: "post",
+    path: "/package/upload",
+    tags: ["skills"],
+    summary: "Upload a new version of a private skill (status draft)",
+    description:
+      "Validates the package as `/package/validate` does; a package with an error finding is 422 " +
+      "`package_invalid` (details.findings) and nothing is stored. The version belongs to the tenant's private " +
+      "skill named by the manifest, created when new (counts against the plan's private skills: 403 " +
+      "`plan_limit_reached`). A platform skill's name is 409 `name_reserved`; an existing name+version is 409 " +
+      "`version_exists` (versions are immutable). The bytes are stored in R2 at `skills/<sha256>.tgz`.",
+    request: { body: packageBody(true) },
+    responses: {
+      201: jsonResponse(z.object({ skill: PrivateSkillBase, version: VersionDetail }), "Stored as draft"),
+      ...errorResponses,
+      409: jsonResponse(ErrorSchema, "`name_reserved` or `version_exists`"),
+      ...tooLarge,
+      422: jsonResponse(ErrorSchema, "`package_invalid`, with `details.findings`"),
+    },
+  }),
+  async (c) => {
+    const input = await readPackageForm(c.req.raw);
+    const actor = actorOf(c.get("principal"));
+    const { skill, version, createdSkill } = await uploadVersion(
+      c.get("db"),
+      c.env.ARCHIVE,
+      c.get("tenantId"),
+      input,
+      actor.id,
+    );
+    audit(c, {
+      action: "skill.version_uploaded",
+      target: { type: "skill_version", id: version.id },
+      details: {
+        skillId: skill.id,
+        name: skill.name,
+        version: version.version,
+        sha256: version.sha256,
+        sizeBytes: version.sizeBytes,
+        createdSkill,
+        warnings: version.findings.filter((f) => f.severity !== "error").length,
+        before: null,
+        after: { status: version.status },
+      },
+    });
+    return c.json({ skill, version } as never, 201);
+  },
+);
+
+privateSkillRoutes.openapi(
+  createRoute({
+    method: "post",
+    path: "/package/{id}/submit",
+    tags: ["skills"],
+    summary: "Submit a skill version for review (draft or changes_requested → pending_review)",
+    request: { params: z.object({ id: Id.openapi({ description: "The skill version id" }) }) },
+    responses: {
+      200: jsonResponse(z.object({ version: VersionSummary }), "Submitted"),
+      ...errorResponses,
+      409: jsonResponse(ErrorSchema, "`invalid_transition` from any other state"),
+    },
+  }),
+  async (c) => {
+    const { id } = c.req.valid("param");
+    const { skill, before, after } = await submitVersion(c.get("db"), c.get("tenantId"), id);
+    audit(c, {
+      action: "skill.version_submitted",
+      target: { type: "skill_version", id },
+      details: {
+        skillId: skill.id,
+        name: skill.name,
+        version: after.version,
+        before: { status: before.status },
+        after: { status: after.status },
+      },
+    });
+    const { manifest: _m, findings: _f, permissions: _p, objectKey: _o, ...rest } = after;
+    return c.json({ version: { ...rest, status: rest.status as VersionStatus } }, 200);
+  },
+);
+
+privateSkillRoutes.openapi(
+  createRoute({
+    method: "get",
+    path: "/private",
+    tags: ["skills"],
+    summary: "The tenant's private skills with their versions, states and review notes",
+    responses: {
+      200: jsonResponse(z.object({ data: z.array(PrivateSkill) }), "Private skills"),
+      ...errorResponses,
+    },
+  }),
+  async (c) => c.json({ data: await listPrivateSkills(c.get("db"), c.get("tenantId")) }, 200),
+);
+
+privateSkillRoutes.openapi(
+  createRoute({
+    method: "get",
+    path: "/private/{skillId}",
+    tags: ["skills"],
+    summary: "One private skill: every version with manifest, findings and permission diff",
+    description:
+      "Each version's `permissionDiff` compares its permissions with the highest approved version below it.",
+    request: { params: z.object({ skillId: Id }) },
+    responses: {
+      200: jsonResponse(z.object({ skill: PrivateSkillDetail }), "The skill"),
+      ...errorResponses,
+    },
+  }),
+  async (c) =>
+    c.json(
+      { skill: await getPrivateSkill(c.get("db"), c.get("tenantId"), c.req.valid("param").skillId) } as never,
+      200,
+    ),
+);
+
+// ---------------------------------------------------------------------------------------------------
+// Operator routes, mounted at /api/admin/skills/review
+
+const StatusList = z
+  .string()
+  .optional()
+  .transform((s, ctx) => {
+    if (!s) return DEFAULT_REVIEW_STATUSES;
+    const list = s.split(",").map((x) => x.trim());
+    const bad = list.filter((x) => !(VERSION_STATUSES as readonly string[]).includes(x));
+    if (bad.length) {
+      ctx.addIssue({ code: "custom", message: `Unknown status: ${bad.join(", ")}` });
+      return z.NEVER;
+    }
+    return list as VersionStatus[];
+  })
+  .openapi({
+    type: "string",
+    description: `Comma-separated states (${VERSION_STATUSES.join(", ")}); default pending_review,in_review`,
+  });
+
+export const skillReviewRoutes = createRouter();
+
+skillReviewRoutes.openapi(
+  createRoute({
+    method: "get",
+    path: "/",
+    tags: ["skills"],
+    summary: "Skill versions awaiting review, with the permission diff against the previous approved version",
+    request: { query: PageQuery.extend({ status: StatusList }) },
+    responses: {
+      200: jsonResponse(pageSchema(ReviewItem), "The review queue, oldest submission first"),
+      ...errorResponses,
+    },
+  }),
+  async (c) => {
+    const { page, limit, status } = c.req.valid("query");
+    const { data, total } = await reviewQueue(c.get("db"), status, page, limit);
+    return c.json({ data, meta: pageMeta(page, limit, total) } as never, 200);
+  },
+);
+
+const VersionParam = z.object({ skillVersionId: Id });
+
+skillReviewRoutes.openapi(
+  createRoute({
+    method: "get",
+    path: "/{skillVersionId}",
+    tags: ["skills"],
+    summary: "One skill version under review (read only; PUT …/start takes it into review)",
+    request: { params: VersionParam },
+    responses: { 200: jsonResponse(z.object({ item: ReviewItem }), "The version"), ...errorResponses },
+  }),
+  async (c) =>
+    c.json({ item: await reviewItem(c.get("db"), c.req.valid("param").skillVersionId) } as never, 200),
+);
+
+skillReviewRoutes.openapi(
+  createRoute({
+    method: "put",
+    path: "/{skillVersionId}/start",
+    tags: ["skills"],
+    summary: "Take a submitted version into review (pending_review → in_review)",
+    request: { params: VersionParam },
+    responses: {
+      200: jsonResponse(z.object({ item: ReviewItem }), "In review"),
+      ...errorResponses,
+      409: jsonResponse(ErrorSchema, "`invalid_transition` from any other state"),
+    },
+  }),
+  async (c) => {
+    const { skillVersionId } = c.req.valid("param");
+    const db = c.get("db");
+    const actor = actorOf(c.get("principal"));
+    const { skill, before } = await startReview(db, skillVersionId, actor.id);
+    audit(c, {
+      action: "skill.review_started",
+      tenantId: skill.tenantId,
+      target: { type: "skill_version", id: skillVersionId },
+      details: {
+        skillId: skill.id,
+        name: skill.name,
+        version: before.version,
+        before: { status: before.status },
+        after: { status: "in_review" },
+      },
+    });
+    return c.json({ item: await reviewItem(db, skillVersionId) } as never, 200);
+  },
+);
+
+for (const decision of Object.keys(REVIEW_DECISIONS) as ReviewDecision[]) {
+  const rule = REVIEW_DECISIONS[decision];
+  skillReviewRoutes.openapi(
+    createRoute({
+      method: "put",
+      path: `/{skillVersionId}/${decision}`,
+      tags: ["skills"],
+      summary: `${decision === "approve" ? "Approve" : decision === "reject" ? "Reject" : "Request changes to"} a skill version (→ ${rule.status})`,
+      description:
+        `Valid from pending_review or in_review (else 409 \`invalid_transition\`). ` +
+        (rule.reasonRequired
+          ? "`reason` is required (400 with the `reason` field path) and is shown to the tenant as `reviewNote`."
+          : "`reason` is optional and shown to the tenant as `reviewNote`. The skill's catalogue entry moves to this version when it is the highest approved one."),
+      request: {
+        params: VersionParam,
+        body: { ...jsonBody(z.object({ reason: z.string().max(2000).optional() })), required: false },
+      },
+      responses: {
+        200: jsonResponse(z.object({ item: ReviewItem }), `Now ${rule.status}`),
+        ...errorResponses,
+        409: jsonResponse(ErrorSchema, "`invalid_transition`"),
+      },
+    }),
+    async (c) => {
+      const { skillVersionId } = c.req.valid("param");
+      const body = c.req.header("content-type")?.includes("json") ? c.req.valid("json") : {};
+      const db = c.get("db");
+      const actor = actorOf(c.get("principal"));
+      const { skill, before, after, action } = await decideReview(
+        db,
+        skillVersionId,
+        decision,
+        body.reason,
+        actor.id,
+      );
+      audit(c, {
+        action,
+        tenantId: skill.tenantId,
+        severity: decision === "approve" ? "medium" : "info",
+        target: { type: "skill_version", id: skillVersionId },
+        details: {
+          skillId: skill.id,
+          name: skill.name,
+          version: before.version,
+          reviewer: actor.name,
+          before: { status: before.status, reviewNote: before.reviewNote },
+          after: { status: after.status, reviewNote: after.reviewNote },
+        },
+      });
+      return c.json({ item: await reviewItem(db, skillVersionId) } as never, 200);
+    },
+  );
+}
