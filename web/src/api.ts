@@ -124,14 +124,16 @@ export interface RequestOptions {
 
 export async function request<T>(method: string, path: string, opts: RequestOptions = {}): Promise<T> {
   const url = withQuery(path, opts.query);
+  // A FormData body (a file upload) sets its own multipart content type with the boundary.
+  const form = opts.body instanceof FormData ? opts.body : null;
   const init: RequestInit = {
     method,
     credentials: "same-origin",
     headers:
-      opts.body === undefined
+      opts.body === undefined || form
         ? { accept: "application/json" }
         : { accept: "application/json", "content-type": "application/json" },
-    ...(opts.body === undefined ? {} : { body: JSON.stringify(opts.body) }),
+    ...(opts.body === undefined ? {} : { body: form ?? JSON.stringify(opts.body) }),
     ...(opts.signal ? { signal: opts.signal } : {}),
   };
   let res: Response;
@@ -166,6 +168,8 @@ export const api = {
   post: <T>(path: string, body?: unknown) => request<T>("POST", path, body === undefined ? {} : { body }),
   patch: <T>(path: string, body: unknown) => request<T>("PATCH", path, { body }),
   put: <T>(path: string, body: unknown) => request<T>("PUT", path, { body }),
+  /** multipart/form-data, for file uploads. */
+  postForm: <T>(path: string, form: FormData) => request<T>("POST", path, { body: form }),
   del: <T = void>(path: string) => request<T>("DELETE", path),
 };
 

@@ -35,6 +35,9 @@ const AlertsPage = lazyPage(() => import("./pages/alerts").then((m) => m.AlertsP
 const AdminAlertsPage = lazyPage(() => import("./pages/alerts").then((m) => m.AdminAlertsPage));
 const WebhooksPage = lazyPage(() => import("./pages/webhooks").then((m) => m.WebhooksPage));
 const BillingPage = lazyPage(() => import("./pages/billing").then((m) => m.BillingPage));
+const PrivateSkillsPage = lazyPage(() => import("./pages/private-skills").then((m) => m.PrivateSkillsPage));
+const SkillReviewPage = lazyPage(() => import("./pages/skill-review").then((m) => m.SkillReviewPage));
+const SkillReviewItemPage = lazyPage(() => import("./pages/skill-review").then((m) => m.SkillReviewItemPage));
 
 type Access = "public" | "operator" | "tenant" | "user";
 
@@ -60,6 +63,18 @@ const ROUTES: RouteDef[] = [
   },
   { pattern: "/admin/audit", access: "operator", title: "Audit log", render: () => <AdminAuditPage /> },
   { pattern: "/admin/alerts", access: "operator", title: "Alerts", render: () => <AdminAlertsPage /> },
+  {
+    pattern: "/admin/skills/review",
+    access: "operator",
+    title: "Skill review",
+    render: () => <SkillReviewPage />,
+  },
+  {
+    pattern: "/admin/skills/review/:id",
+    access: "operator",
+    title: "Skill review",
+    render: (p) => <SkillReviewItemPage key={p.id} id={p.id ?? ""} />,
+  },
   { pattern: "/agents", access: "tenant", title: "Agents", render: () => <AgentsPage /> },
   { pattern: "/agents/new", access: "tenant", title: "New agent", render: () => <AgentNewPage /> },
   {
@@ -86,6 +101,12 @@ const ROUTES: RouteDef[] = [
   },
   { pattern: "/config", access: "tenant", title: "Configuration", render: () => <ConfigPage /> },
   { pattern: "/skills", access: "tenant", title: "Skills", render: () => <SkillsPage /> },
+  {
+    pattern: "/skills/private",
+    access: "tenant",
+    title: "Private skills",
+    render: () => <PrivateSkillsPage />,
+  },
   { pattern: "/team", access: "tenant", title: "Team", render: () => <TeamPage /> },
   { pattern: "/billing", access: "tenant", title: "Billing", render: () => <BillingPage /> },
   { pattern: "/settings/api-keys", access: "tenant", title: "API keys", render: () => <ApiKeysPage /> },

@@ -386,3 +386,95 @@ export interface OverageSettings {
 export interface AcknowledgeResponse {
   agent: { id: string; quotaState: QuotaState; quotaAcknowledgedAt: string | null };
 }
+
+// Private skills and their review (worker/features/skills/registry-routes.ts)
+
+export type SkillVersionStatus =
+  | "draft"
+  | "pending_review"
+  | "in_review"
+  | "approved"
+  | "rejected"
+  | "changes_requested";
+
+export interface SkillFinding {
+  severity: "error" | "warning" | "info";
+  rule: string;
+  file?: string;
+  line?: number;
+  message: string;
+}
+
+export interface SkillChecklistItem {
+  control: string;
+  passed: boolean;
+  detail: string;
+}
+
+export interface SkillPermissionLists {
+  domains: string[];
+  readPaths: string[];
+  writePaths: string[];
+  env: string[];
+  messageTypes: string[];
+}
+
+export interface SkillPermissionDiff {
+  against: string | null;
+  added: SkillPermissionLists;
+  removed: SkillPermissionLists;
+  modelGateway: { before: boolean; after: boolean } | null;
+  changed: boolean;
+}
+
+export interface SkillVersionSummary {
+  id: string;
+  skillId: string;
+  version: string;
+  status: SkillVersionStatus;
+  sha256: string | null;
+  sizeBytes: number | null;
+  reviewNote: string | null;
+  uploadedBy: string | null;
+  submittedAt: string | null;
+  reviewedBy: string | null;
+  reviewedAt: string | null;
+  createdAt: string;
+}
+
+export interface SkillVersionDetail extends SkillVersionSummary {
+  manifest: Record<string, unknown>;
+  findings: SkillFinding[];
+  permissionDiff: SkillPermissionDiff;
+}
+
+export interface PrivateSkillBase {
+  id: string;
+  name: string;
+  displayName: string;
+  description: string;
+  category: string;
+  visibility: "private";
+  latestApprovedVersion: string | null;
+  createdAt: string;
+}
+
+export interface PrivateSkill extends PrivateSkillBase {
+  versions: SkillVersionSummary[];
+}
+
+export interface PrivateSkillDetail extends PrivateSkillBase {
+  versions: SkillVersionDetail[];
+}
+
+export interface SkillValidation {
+  valid: boolean;
+  manifest: Record<string, unknown> | null;
+  findings: SkillFinding[];
+  checklist: SkillChecklistItem[];
+}
+
+export interface SkillReviewItem extends SkillVersionDetail {
+  tenant: { id: string; name: string; slug: string; planTier: string };
+  skill: { id: string; name: string; displayName: string };
+}

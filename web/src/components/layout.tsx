@@ -14,6 +14,7 @@ import {
   IconChevronDown,
   IconGrid,
   IconKey,
+  IconLock,
   IconMessages,
   IconNetwork,
   IconPuzzle,
@@ -39,6 +40,7 @@ interface NavItem {
 const OPERATOR_NAV: NavItem[] = [
   { href: "/admin", label: "Overview", icon: IconGrid, exact: true },
   { href: "/admin/tenants", label: "Tenants", icon: IconBuilding },
+  { href: "/admin/skills/review", label: "Skill review", icon: IconPuzzle },
   { href: "/admin/alerts", label: "Alerts", icon: IconAlert },
   { href: "/admin/audit", label: "Audit log", icon: IconAudit },
 ];
@@ -48,7 +50,8 @@ const TENANT_NAV: NavItem[] = [
   { href: "/messages", label: "Messages", icon: IconMessages },
   { href: "/allowlist", label: "Allowlist", icon: IconNetwork },
   { href: "/workflows", label: "Workflows", icon: IconWorkflow },
-  { href: "/skills", label: "Skills", icon: IconPuzzle },
+  { href: "/skills", label: "Skills", icon: IconPuzzle, exact: true },
+  { href: "/skills/private", label: "Private skills", icon: IconLock },
   { href: "/alerts", label: "Alerts", icon: IconAlert, badge: () => openAlertCount.value },
 ];
 

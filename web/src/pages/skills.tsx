@@ -5,6 +5,7 @@ import { VisibilityBadge } from "../components/skill-badge";
 import { EmptyState, ErrorBanner, Loading, PageHeader } from "../components/ui";
 import { humanize } from "../format";
 import { catalogue } from "../models/skills";
+import { Link } from "../router";
 
 export function SkillsPage() {
   const query = useSignal("");
@@ -28,6 +29,11 @@ export function SkillsPage() {
       <PageHeader
         title="Skills"
         subtitle="Capabilities your agents can install, and what each one is allowed to do."
+        actions={
+          <Link href="/skills/private" class="btn">
+            Private skills
+          </Link>
+        }
       />
       <div class="toolbar">
         <div class="search">

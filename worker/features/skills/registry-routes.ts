@@ -15,6 +15,8 @@ import { actorOf } from "../auth/principal";
 import {
   DEFAULT_REVIEW_STATUSES,
   decideReview,
+  deprecateTenantVersion,
+  deprecateVersionById,
   getPrivateSkill,
   listPrivateSkills,
   MAX_PACKAGE_BODY_BYTES,
@@ -25,8 +27,10 @@ import {
   readPackageForm,
   reviewItem,
   reviewQueue,
+  rollbackSkill,
   startReview,
   submitVersion,
+  upgradeSkill,
   uploadVersion,
   VERSION_STATUSES,
   type VersionStatus,
@@ -117,9 +121,27 @@ const PrivateSkillBase = z.object({
 });
 
 const PrivateSkill = PrivateSkillBase.extend({ versions: z.array(VersionSummary) }).openapi("PrivateSkill");
-const PrivateSkillDetail = PrivateSkillBase.extend({ versions: z.array(VersionDetail) }).openapi(
-  "PrivateSkillDetail",
-);
+const PendingUpgrade = z
+  .object({
+    version: z
+      .string()
+      .openapi({ description: "The latest approved version, awaiting the tenant's approval" }),
+    permissionDiff: PermissionDiff,
+    agents: z.array(z.object({ agentId: z.string(), version: z.string() })),
+  })
+  .openapi("SkillPendingUpgrade", {
+    description:
+      "Agents left on an earlier version because the latest approved one has wider permissions; " +
+      "POST …/upgrade moves them",
+  });
+
+const PrivateSkillDetail = PrivateSkillBase.extend({
+  versions: z.array(VersionDetail),
+  pendingUpgrade: PendingUpgrade.nullable(),
+}).openapi("PrivateSkillDetail");
+
+const MovedInstall = z.object({ agentId: z.string(), from: z.string(), to: z.string() });
+const VersionBody = jsonBody(z.object({ version: z.string().min(1).max(64) }));
 
 const ReviewItem = VersionDetail.extend({
   tenant: z.object({ id: z.string(), name: z.string(), slug: z.string(), planTier: z.string() }),
@@ -322,6 +344,150 @@ privateSkillRoutes.openapi(
     ),
 );
 
+privateSkillRoutes.openapi(
+  createRoute({
+    method: "post",
+    path: "/private/{skillId}/rollback",
+    tags: ["skills"],
+    summary: "Move every agent with the skill installed to an earlier approved version",
+    description:
+      "The version must be approved (409 `version_not_approved`, or `version_deprecated`); an unknown " +
+      "version or another tenant's skill is 404. Audited per agent with the before/after version.",
+    request: { params: z.object({ skillId: Id }), body: VersionBody },
+    responses: {
+      200: jsonResponse(z.object({ version: z.string(), moved: z.array(MovedInstall) }), "Rolled back"),
+      ...errorResponses,
+      409: jsonResponse(ErrorSchema, "`version_not_approved` or `version_deprecated`"),
+    },
+  }),
+  async (c) => {
+    const { skillId } = c.req.valid("param");
+    const { skill, version, moved } = await rollbackSkill(
+      c.get("db"),
+      c.get("tenantId"),
+      skillId,
+      c.req.valid("json").version,
+    );
+    for (const m of moved)
+      audit(c, {
+        action: "skill.rolled_back",
+        severity: "medium",
+        target: { type: "agent", id: m.agentId },
+        details: { skillId, name: skill.name, before: { version: m.from }, after: { version: m.to } },
+      });
+    if (moved.length === 0)
+      audit(c, {
+        action: "skill.rolled_back",
+        target: { type: "skill", id: skillId },
+        details: { skillId, name: skill.name, version, agents: 0 },
+      });
+    return c.json({ version, moved }, 200);
+  },
+);
+
+privateSkillRoutes.openapi(
+  createRoute({
+    method: "post",
+    path: "/private/{skillId}/upgrade",
+    tags: ["skills"],
+    summary: "Approve an upgrade with wider permissions: agents below the version move to it",
+    description:
+      "The tenant's approval of `pendingUpgrade` (see GET …/private/{skillId}). The version must be approved " +
+      "(409 `version_not_approved` / `version_deprecated`). Audited per agent with the permission diff.",
+    request: { params: z.object({ skillId: Id }), body: VersionBody },
+    responses: {
+      200: jsonResponse(
+        z.object({
+          version: z.string(),
+          moved: z.array(MovedInstall.extend({ permissionDiff: PermissionDiff })),
+        }),
+        "Upgraded",
+      ),
+      ...errorResponses,
+      409: jsonResponse(ErrorSchema, "`version_not_approved` or `version_deprecated`"),
+    },
+  }),
+  async (c) => {
+    const { skillId } = c.req.valid("param");
+    const { skill, version, moved } = await upgradeSkill(
+      c.get("db"),
+      c.get("tenantId"),
+      skillId,
+      c.req.valid("json").version,
+    );
+    for (const m of moved)
+      audit(c, {
+        action: "skill.upgrade_approved",
+        severity: "medium",
+        target: { type: "agent", id: m.agentId },
+        details: {
+          skillId,
+          name: skill.name,
+          permissionDiff: m.permissionDiff,
+          before: { version: m.from },
+          after: { version: m.to },
+        },
+      });
+    if (moved.length === 0)
+      audit(c, {
+        action: "skill.upgrade_approved",
+        target: { type: "skill", id: skillId },
+        details: { skillId, name: skill.name, version, agents: 0 },
+      });
+    return c.json({ version, moved }, 200);
+  },
+);
+
+const DeprecatedResult = z.object({
+  version: z.string(),
+  status: z.literal("deprecated"),
+  installedAgents: z
+    .array(z.string())
+    .openapi({ description: "Agents that keep the deprecated version installed" }),
+});
+
+privateSkillRoutes.openapi(
+  createRoute({
+    method: "post",
+    path: "/private/{skillId}/versions/{version}/deprecate",
+    tags: ["skills"],
+    summary: "Deprecate an approved version (approved → deprecated)",
+    description:
+      "A deprecated version cannot be newly installed (409 `version_deprecated`); agents that have it keep it. " +
+      "When it was the catalogue's version, the catalogue moves to the highest approved version left. " +
+      "From any state other than approved: 409 `invalid_transition`.",
+    request: { params: z.object({ skillId: Id, version: z.string().min(1).max(64) }) },
+    responses: {
+      200: jsonResponse(DeprecatedResult, "Deprecated"),
+      ...errorResponses,
+      409: jsonResponse(ErrorSchema, "`invalid_transition`"),
+    },
+  }),
+  async (c) => {
+    const { skillId, version } = c.req.valid("param");
+    const { skill, before, installedAgents } = await deprecateTenantVersion(
+      c.get("db"),
+      c.get("tenantId"),
+      skillId,
+      version,
+    );
+    audit(c, {
+      action: "skill.version_deprecated",
+      severity: "medium",
+      target: { type: "skill_version", id: before.id },
+      details: {
+        skillId,
+        name: skill.name,
+        version,
+        installedAgents,
+        before: { status: before.status },
+        after: { status: "deprecated" },
+      },
+    });
+    return c.json({ version, status: "deprecated" as const, installedAgents }, 200);
+  },
+);
+
 // ---------------------------------------------------------------------------------------------------
 // Operator routes, mounted at /api/admin/skills/review
 
@@ -441,7 +607,7 @@ for (const decision of Object.keys(REVIEW_DECISIONS) as ReviewDecision[]) {
       const body = c.req.header("content-type")?.includes("json") ? c.req.valid("json") : {};
       const db = c.get("db");
       const actor = actorOf(c.get("principal"));
-      const { skill, before, after, action } = await decideReview(
+      const { skill, before, after, action, autoUpgrade } = await decideReview(
         db,
         skillVersionId,
         decision,
@@ -460,9 +626,65 @@ for (const decision of Object.keys(REVIEW_DECISIONS) as ReviewDecision[]) {
           reviewer: actor.name,
           before: { status: before.status, reviewNote: before.reviewNote },
           after: { status: after.status, reviewNote: after.reviewNote },
+          autoUpgrade: autoUpgrade
+            ? { applied: autoUpgrade.applied, from: autoUpgrade.from, agents: autoUpgrade.moved.length }
+            : null,
         },
       });
+      // Narrower/equal permissions: applied to the agents on the previous version, audited as the system.
+      for (const m of autoUpgrade?.moved ?? [])
+        audit(c, {
+          action: "skill.auto_upgraded",
+          tenantId: skill.tenantId,
+          actor: { type: "system", id: null, name: "skill-registry" },
+          target: { type: "agent", id: m.agentId },
+          details: {
+            skillId: skill.id,
+            name: skill.name,
+            permissionDiff: autoUpgrade?.permissionDiff,
+            before: { version: m.from },
+            after: { version: m.to },
+          },
+        });
       return c.json({ item: await reviewItem(db, skillVersionId) } as never, 200);
     },
   );
 }
+
+skillReviewRoutes.openapi(
+  createRoute({
+    method: "put",
+    path: "/{skillVersionId}/deprecate",
+    tags: ["skills"],
+    summary: "Deprecate an approved skill version (→ deprecated)",
+    description:
+      "As the tenant's POST …/private/{skillId}/versions/{version}/deprecate: installed agents keep it, it " +
+      "cannot be newly installed. From any state other than approved: 409 `invalid_transition`.",
+    request: { params: VersionParam },
+    responses: {
+      200: jsonResponse(z.object({ item: ReviewItem }), "Deprecated"),
+      ...errorResponses,
+      409: jsonResponse(ErrorSchema, "`invalid_transition`"),
+    },
+  }),
+  async (c) => {
+    const { skillVersionId } = c.req.valid("param");
+    const db = c.get("db");
+    const { skill, before, installedAgents } = await deprecateVersionById(db, skillVersionId);
+    audit(c, {
+      action: "skill.version_deprecated",
+      tenantId: skill.tenantId,
+      severity: "medium",
+      target: { type: "skill_version", id: skillVersionId },
+      details: {
+        skillId: skill.id,
+        name: skill.name,
+        version: before.version,
+        installedAgents,
+        before: { status: before.status },
+        after: { status: "deprecated" },
+      },
+    });
+    return c.json({ item: await reviewItem(db, skillVersionId) } as never, 200);
+  },
+);

@@ -14,7 +14,7 @@ import {
   validatePackage,
 } from "../../../sdk/skill-sdk/src/package/index";
 import type { Database } from "../../db/client";
-import { skills, skillVersions, tenants } from "../../db/schema";
+import { agentSkills, skills, skillVersions, tenants } from "../../db/schema";
 import { AppError, conflict, forbidden, notFound, ScopedNotFound, validationFailed } from "../../lib/errors";
 import { newId } from "../../lib/ids";
 import { type PlanTier, planOf } from "../../lib/pricing";
@@ -265,9 +265,11 @@ export async function getPrivateSkill(db: Database, tenantId: string, skillId: s
     .get();
   if (!skill) throw new ScopedNotFound("Skill", "skills", skillId);
   const versions = await versionsOf(db, [skill.id]);
+  const installs = await installsOf(db, tenantId, skill.id);
   return {
     ...skillView(skill),
     versions: versions.sort(byVersionDesc).map((v) => versionDetail(v, versions)),
+    pendingUpgrade: pendingUpgradeOf(skill, versions, installs),
   };
 }
 
@@ -529,6 +531,7 @@ export async function decideReview(
     });
   const { version, skill } = await versionForReview(db, versionId);
   const reviewedAt = new Date().toISOString();
+  let autoUpgrade: AutoUpgrade | null = null;
   const res = await db
     .update(skillVersions)
     .set({ status: rule.status, reviewNote: reason?.trim() || null, reviewedBy: reviewer, reviewedAt })
@@ -552,8 +555,220 @@ export async function decideReview(
       })
       .where(and(eq(skills.id, skill.id), ne(skills.visibility, "core")))
       .run();
+    if (skill.latestVersion) autoUpgrade = await autoUpgradeInstalls(db, skill, skill.latestVersion, version);
   }
   const after = await db.select().from(skillVersions).where(eq(skillVersions.id, versionId)).get();
   if (!after) throw notFound("Skill version");
-  return { skill, before: version, after, action: rule.action };
+  return { skill, before: version, after, action: rule.action, autoUpgrade };
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Installed versions: auto-upgrade, pending upgrades, upgrade, rollback, deprecation
+
+type InstallRow = typeof agentSkills.$inferSelect;
+
+export interface MovedInstall {
+  agentId: string;
+  from: string;
+  to: string;
+}
+
+export interface AutoUpgrade {
+  from: string;
+  to: string;
+  permissionDiff: PermissionDiff;
+  /** false when the new version's permissions are wider: the agents stay and the tenant must approve. */
+  applied: boolean;
+  moved: MovedInstall[];
+}
+
+/** Wider = something added (domains, paths, env, message types) or model gateway newly enabled. */
+export const isWider = (d: PermissionDiff) =>
+  DIFF_KEYS.some((k) => d.added[k].length > 0) || d.modelGateway?.after === true;
+
+/** The permission diff of moving from `from` (an installed version, possibly unknown) to `to`. */
+function diffBetween(from: VersionRow | undefined, to: VersionRow): PermissionDiff {
+  const fromPermissions = from ? permissionsOf(from) : null;
+  return permissionDiff(
+    from ? { version: from.version, permissions: fromPermissions ?? flatPermissionsNone() } : null,
+    permissionsOf(to) ?? flatPermissionsNone(),
+  );
+}
+
+async function installsOf(db: Database, tenantId: string | null, skillId: string): Promise<InstallRow[]> {
+  return db
+    .select()
+    .from(agentSkills)
+    .where(and(eq(agentSkills.skillId, skillId), tenantId ? eq(agentSkills.tenantId, tenantId) : undefined))
+    .orderBy(asc(agentSkills.agentId))
+    .all();
+}
+
+/** Moves the given installs to `to`, each only if it is still on the version it was read at. */
+async function moveInstalls(db: Database, installs: InstallRow[], to: string): Promise<MovedInstall[]> {
+  const moved: MovedInstall[] = [];
+  for (const i of installs) {
+    if (i.version === to) continue;
+    const res = await db
+      .update(agentSkills)
+      .set({ version: to })
+      .where(
+        and(
+          eq(agentSkills.agentId, i.agentId),
+          eq(agentSkills.skillId, i.skillId),
+          eq(agentSkills.tenantId, i.tenantId),
+          eq(agentSkills.version, i.version),
+        ),
+      )
+      .run();
+    if (res.meta.changes === 1) moved.push({ agentId: i.agentId, from: i.version, to });
+  }
+  return moved;
+}
+
+/**
+ * At approval of a new latest version: agents on the previous latest version move to it only when its
+ * permissions are not wider; otherwise they stay and the tenant sees a pending upgrade.
+ */
+async function autoUpgradeInstalls(
+  db: Database,
+  skill: SkillRow,
+  previous: string,
+  next: VersionRow,
+): Promise<AutoUpgrade> {
+  const versions = await versionsOf(db, [skill.id]);
+  const diff = diffBetween(
+    versions.find((v) => v.version === previous),
+    next,
+  );
+  const installs = (await installsOf(db, skill.tenantId, skill.id)).filter((i) => i.version === previous);
+  const applied = !isWider(diff);
+  const moved = applied ? await moveInstalls(db, installs, next.version) : [];
+  return { from: previous, to: next.version, permissionDiff: diff, applied, moved };
+}
+
+/** Agents below the latest approved version whose move to it would widen their permissions. */
+function pendingUpgradeOf(skill: SkillRow, versions: VersionRow[], installs: InstallRow[]) {
+  const latest = versions.find((v) => v.version === skill.latestVersion && v.status === "approved");
+  if (!latest) return null;
+  const rowOf = (version: string) => versions.find((v) => v.version === version);
+  const pending = installs.filter(
+    (i) => compareVersions(i.version, latest.version) < 0 && isWider(diffBetween(rowOf(i.version), latest)),
+  );
+  if (pending.length === 0) return null;
+  const base = pending.map((i) => i.version).sort((a, b) => compareVersions(b, a))[0] ?? "";
+  return {
+    version: latest.version,
+    permissionDiff: diffBetween(rowOf(base), latest),
+    agents: pending.map((i) => ({ agentId: i.agentId, version: i.version })),
+  };
+}
+
+async function tenantPrivateSkill(db: Database, tenantId: string, skillId: string): Promise<SkillRow> {
+  const skill = await db
+    .select()
+    .from(skills)
+    .where(and(eq(skills.id, skillId), privateOf(tenantId)))
+    .get();
+  if (!skill) throw new ScopedNotFound("Skill", "skills", skillId);
+  return skill;
+}
+
+/** An approved version of the skill to move agents to: 404 unknown, 409 deprecated or not approved. */
+async function installableVersion(db: Database, skill: SkillRow, version: string): Promise<VersionRow> {
+  const row = await db
+    .select()
+    .from(skillVersions)
+    .where(and(eq(skillVersions.skillId, skill.id), eq(skillVersions.version, version)))
+    .get();
+  if (!row) throw notFound(`Version ${version} of skill '${skill.name}'`);
+  assertInstallable(skill.name, row);
+  return row;
+}
+
+export function assertInstallable(name: string, row: { version: string; status: string }) {
+  if (row.status === "deprecated")
+    throw new AppError(409, "version_deprecated", `Version ${row.version} of '${name}' is deprecated`);
+  if (row.status !== "approved")
+    throw new AppError(
+      409,
+      "version_not_approved",
+      `Version ${row.version} of '${name}' is ${row.status}, not approved`,
+    );
+}
+
+/** Moves every agent of the tenant with the skill installed to an earlier approved version. */
+export async function rollbackSkill(db: Database, tenantId: string, skillId: string, version: string) {
+  const skill = await tenantPrivateSkill(db, tenantId, skillId);
+  const target = await installableVersion(db, skill, version);
+  const moved = await moveInstalls(db, await installsOf(db, tenantId, skill.id), target.version);
+  return { skill, version: target.version, moved };
+}
+
+/** The tenant approves a wider upgrade: agents below `version` move to it. */
+export async function upgradeSkill(db: Database, tenantId: string, skillId: string, version: string) {
+  const skill = await tenantPrivateSkill(db, tenantId, skillId);
+  const target = await installableVersion(db, skill, version);
+  const versions = await versionsOf(db, [skill.id]);
+  const installs = (await installsOf(db, tenantId, skill.id)).filter(
+    (i) => compareVersions(i.version, target.version) < 0,
+  );
+  const moved = await moveInstalls(db, installs, target.version);
+  return {
+    skill,
+    version: target.version,
+    moved: moved.map((m) => ({
+      ...m,
+      permissionDiff: diffBetween(
+        versions.find((v) => v.version === m.from),
+        target,
+      ),
+    })),
+  };
+}
+
+/**
+ * approved → deprecated. Installed agents keep the version; it can no longer be newly installed. When it
+ * was the catalogue's version, the catalogue moves to the highest approved version left (none: hidden).
+ */
+async function deprecate(db: Database, skill: SkillRow, row: VersionRow) {
+  const res = await db
+    .update(skillVersions)
+    .set({ status: "deprecated" })
+    .where(and(eq(skillVersions.id, row.id), eq(skillVersions.status, "approved")))
+    .run();
+  if (res.meta.changes !== 1) throw invalidTransition(row.status, "deprecated");
+  if (skill.latestVersion === row.version) {
+    const next = (await versionsOf(db, [skill.id]))
+      .filter((v) => v.status === "approved")
+      .sort(byVersionDesc)[0];
+    await db
+      .update(skills)
+      .set({ latestVersion: next?.version ?? "" })
+      .where(eq(skills.id, skill.id))
+      .run();
+  }
+  const installed = (await installsOf(db, skill.tenantId, skill.id)).filter((i) => i.version === row.version);
+  return { skill, before: row, installedAgents: installed.map((i) => i.agentId) };
+}
+
+export async function deprecateTenantVersion(
+  db: Database,
+  tenantId: string,
+  skillId: string,
+  version: string,
+) {
+  const skill = await tenantPrivateSkill(db, tenantId, skillId);
+  const row = await db
+    .select()
+    .from(skillVersions)
+    .where(and(eq(skillVersions.skillId, skill.id), eq(skillVersions.version, version)))
+    .get();
+  if (!row) throw notFound(`Version ${version} of skill '${skill.name}'`);
+  return deprecate(db, skill, row);
+}
+
+export async function deprecateVersionById(db: Database, versionId: string) {
+  const { version, skill } = await versionForReview(db, versionId);
+  return deprecate(db, skill, version);
 }

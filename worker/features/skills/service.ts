@@ -5,6 +5,7 @@ import { agentSkills, skills, skillVersions } from "../../db/schema";
 import { AppError, notFound, ScopedNotFound, validationFailed } from "../../lib/errors";
 import { assertAgentInTenant } from "../agents/service";
 import { permissionSummary } from "./catalog";
+import { assertInstallable } from "./registry";
 
 type SkillRow = typeof skills.$inferSelect;
 
@@ -119,13 +120,8 @@ export async function installSkill(
     .where(and(eq(skillVersions.skillId, skill.id), eq(skillVersions.version, wanted)))
     .get();
   if (!v) throw notFound(`Version ${wanted} of skill '${skill.name}'`);
-  if (v.status !== "approved") {
-    throw new AppError(
-      409,
-      "version_not_approved",
-      `Version ${wanted} of '${skill.name}' is ${v.status}, not approved`,
-    );
-  }
+  // 409 version_deprecated / version_not_approved; an older approved version may be pinned.
+  assertInstallable(skill.name, v);
   const res = await db
     .insert(agentSkills)
     .values({ agentId, skillId: skill.id, tenantId, version: wanted, installedBy })
