@@ -15,6 +15,8 @@ import {
 
 export interface CliIo {
   cwd: string;
+  /** Environment for AEGIS_API_KEY; process.env when absent. */
+  env?: Readonly<Record<string, string | undefined>>;
   out: (line: string) => void;
   err: (line: string) => void;
 }
@@ -26,7 +28,9 @@ Commands:
   validate [dir]   pack in memory and run the static analysis (exit 1 on errors)
   test [dir]       run the skill's own tests with node --test
   pack [dir]       write <name>-<version>.tgz to the current directory and print its sha256
-  publish          not available yet
+  publish [dir] --url <platform URL> [--api-key <key>]
+                   pack, validate and upload as a draft version of the tenant's private skill;
+                   the key may come from AEGIS_API_KEY instead (create one under Settings → API keys)
   dry-run          not available yet`;
 
 /** Files and folders never packed: dependencies, VCS data, dotfiles (.env among them) and earlier packs. */
@@ -48,6 +52,7 @@ export async function main(argv: readonly string[], io: CliIo = defaultIo()): Pr
       case "pack":
         return await pack(resolve(io.cwd, args[0] ?? "."), io);
       case "publish":
+        return await publish(args, io);
       case "dry-run":
         io.err(
           `aegis-skill ${command} is not available yet; upload the .tgz from \`aegis-skill pack\` instead.`,
@@ -136,6 +141,121 @@ async function pack(dir: string, io: CliIo): Promise<number> {
   io.out(`${relative(io.cwd, file)}  ${bytes.length} bytes`);
   io.out(`sha256 ${await sha256Hex(bytes)}`);
   return 0;
+}
+
+/** Splits `[dir] --url <u> --api-key <k>` (also `--flag=value`); answers a message for a usage error. */
+function parsePublishArgs(args: readonly string[]): { dir?: string; url?: string; apiKey?: string } | string {
+  const parsed: { dir?: string; url?: string; apiKey?: string } = {};
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i] as string;
+    const eq = arg.indexOf("=");
+    const flag = arg.startsWith("--") && eq > 0 ? arg.slice(0, eq) : arg;
+    if (flag === "--url" || flag === "--api-key") {
+      const value = flag === arg ? args[++i] : arg.slice(eq + 1);
+      if (value === undefined || value === "") return `${flag} needs a value`;
+      if (flag === "--url") parsed.url = value;
+      else parsed.apiKey = value;
+    } else if (arg.startsWith("-")) return `unknown option ${flag}`;
+    else if (parsed.dir === undefined) parsed.dir = arg;
+    else return `unexpected argument ${arg}`;
+  }
+  return parsed;
+}
+
+const PUBLISH_USAGE = "Usage: aegis-skill publish [dir] --url <platform URL> [--api-key <key>]";
+
+async function publish(args: readonly string[], io: CliIo): Promise<number> {
+  const parsed = parsePublishArgs(args);
+  if (typeof parsed === "string") {
+    io.err(`aegis-skill publish: ${parsed}\n${PUBLISH_USAGE}`);
+    return 2;
+  }
+  const apiKey = parsed.apiKey ?? (io.env ?? process.env).AEGIS_API_KEY;
+  if (!apiKey) {
+    io.err(
+      "aegis-skill publish: no API key. Pass --api-key <key> or set AEGIS_API_KEY " +
+        "(create one in the dashboard under Settings → API keys, role admin).",
+    );
+    return 2;
+  }
+  if (!parsed.url) {
+    io.err(`aegis-skill publish: --url is required (e.g. http://127.0.0.1:8787)\n${PUBLISH_USAGE}`);
+    return 2;
+  }
+  let base: URL;
+  try {
+    base = new URL(parsed.url);
+    if (base.protocol !== "http:" && base.protocol !== "https:") throw new Error("protocol");
+  } catch {
+    io.err(`aegis-skill publish: --url must be an http(s) URL, got ${parsed.url}`);
+    return 2;
+  }
+  const bytes = await packPackage(await collectFiles(resolve(io.cwd, parsed.dir ?? ".")));
+  const result = await validatePackage(bytes);
+  if (!result.valid || result.manifest === null) {
+    report(result, io);
+    io.err("aegis-skill: not published; fix the errors above first.");
+    return 1;
+  }
+  const label = `${result.manifest.name}@${result.manifest.version}`;
+  const sha256 = await sha256Hex(bytes);
+  const form = new FormData();
+  form.append(
+    "package",
+    new Blob([new Uint8Array(bytes)], { type: "application/gzip" }),
+    `${result.manifest.name}-${result.manifest.version}.tgz`,
+  );
+  form.append("sha256", sha256);
+  const endpoint = new URL(
+    "api/dashboard/skills/package/upload",
+    base.href.endsWith("/") ? base : `${base.href}/`,
+  );
+  let response: Response;
+  try {
+    response = await fetch(endpoint, {
+      method: "POST",
+      headers: { authorization: `Bearer ${apiKey}`, accept: "application/json" },
+      body: form,
+    });
+  } catch (err) {
+    const cause = err instanceof Error && err.cause instanceof Error ? err.cause.message : String(err);
+    throw new CliError(`could not reach ${endpoint.origin}: ${cause}`);
+  }
+  const text = await response.text();
+  let body: unknown = null;
+  try {
+    body = text ? JSON.parse(text) : null;
+  } catch {
+    // Not JSON (a proxy's error page, say): reported by status below.
+  }
+  if (response.status === 201) {
+    const version = (body as { version?: { id?: string; status?: string } } | null)?.version;
+    io.out(`published ${label} as ${version?.status ?? "draft"} (sha256 ${sha256})`);
+    io.out(`version id ${version?.id ?? "(not in the response)"}`);
+    return 0;
+  }
+  const error = (body ?? {}) as { code?: string; message?: string; details?: { findings?: unknown } };
+  const code = error.code ?? `http_${response.status}`;
+  const message = error.message ?? (text.slice(0, 200) || response.statusText);
+  const hint: Record<number, string> = {
+    401: "the API key was not accepted; check AEGIS_API_KEY / --api-key",
+    403: "refused",
+    409:
+      code === "version_exists" ? `${label} already exists; bump "version" in ${MANIFEST_FILE}` : "conflict",
+    413: "the package is too large",
+    422: "the platform found errors in the package",
+  };
+  io.err(
+    `aegis-skill: not published (${response.status} ${code}): ${hint[response.status] ?? "failed"}: ${message}`,
+  );
+  if (response.status === 422 && Array.isArray(error.details?.findings)) {
+    for (const finding of error.details.findings as AnalysisResult["findings"]) {
+      if (finding.severity !== "error") continue;
+      const where = finding.file ? `${finding.file}${finding.line ? `:${finding.line}` : ""}: ` : "";
+      io.err(`${where}${finding.severity} ${finding.rule}: ${finding.message}`);
+    }
+  }
+  return 1;
 }
 
 async function runTests(dir: string, io: CliIo): Promise<number> {
