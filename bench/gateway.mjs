@@ -9,7 +9,7 @@
 import { randomBytes } from "node:crypto";
 import { rmSync } from "node:fs";
 import { performance } from "node:perf_hooks";
-import { benchStateDir, freePort, startPlatform } from "../scripts/lib/proc.mjs";
+import { benchStateDir, freePort, provisionTenant, startPlatform } from "../scripts/lib/proc.mjs";
 
 const N = Number(process.env.BENCH_GATEWAY_N ?? 500); // per variant and mode
 const BLOCK = Number(process.env.BENCH_GATEWAY_BLOCK ?? 50);
@@ -48,19 +48,6 @@ async function finish(code, message) {
   process.exit(code);
 }
 process.on("SIGINT", () => finish(130));
-
-async function api(method, path, token, body) {
-  const headers = { "content-type": "application/json" };
-  if (token) headers.authorization = `Bearer ${token}`;
-  const res = await fetch(`${base}${path}`, {
-    method,
-    headers,
-    body: body ? JSON.stringify(body) : undefined,
-  });
-  const text = await res.text();
-  if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${text}`);
-  return text ? JSON.parse(text) : null;
-}
 
 /** One model call: timed from the request to the last byte of the answer. */
 async function call(url, headers, stream) {
@@ -105,27 +92,7 @@ try {
   if (health?.status !== 200)
     throw new Error(`the model stand-in does not answer on ${upstream} (AEGIS_MODEL_PORT not honoured?)`);
 
-  const op = (await api("POST", "/api/auth/login", null, { email: "admin@aegis.local", password }))
-    .accessToken;
-  const created = await api("POST", "/api/admin/tenants", op, {
-    name: "Bench Gateway",
-    slug: "bench-gw",
-    planTier: "enterprise",
-    adminEmail: "admin@bench-gw.local",
-    adminName: "Bench",
-  });
-  for (;;) {
-    const p = await api("GET", `/api/admin/tenants/${created.tenant.id}/provisioning`, op);
-    if (p.status === "completed") break;
-    if (p.status === "failed") throw new Error("bench tenant provisioning failed");
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  const admin = (
-    await api("POST", "/api/auth/login", null, {
-      email: "admin@bench-gw.local",
-      password: created.admin.oneTimePassword,
-    })
-  ).accessToken;
+  const { api, admin } = await provisionTenant(base, password, { name: "Bench Gateway", slug: "bench-gw" });
   const agent = await api("POST", "/api/dashboard/agents", admin, {
     name: "gateway-bench",
     modelTier: "sonnet",

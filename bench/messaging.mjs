@@ -6,7 +6,7 @@
 import { rmSync } from "node:fs";
 import { performance } from "node:perf_hooks";
 import WebSocket, { WebSocketServer } from "ws";
-import { benchStateDir, freePort, startPlatform } from "../scripts/lib/proc.mjs";
+import { benchStateDir, freePort, provisionTenant, startPlatform } from "../scripts/lib/proc.mjs";
 
 const PAIRS = Number(process.env.BENCH_PAIRS ?? 50);
 const LATENCY_MESSAGES = Number(process.env.BENCH_LATENCY_MESSAGES ?? 100); // per sender, one at a time
@@ -27,39 +27,7 @@ process.stdout.write(`local state on ${stateLabel}\n`);
 const platform = await startPlatform({ stateDir });
 const { base, password } = platform;
 
-async function api(method, path, token, body) {
-  const headers = { "content-type": "application/json" };
-  if (token) headers.authorization = `Bearer ${token}`;
-  const res = await fetch(`${base}${path}`, {
-    method,
-    headers,
-    body: body ? JSON.stringify(body) : undefined,
-  });
-  const text = await res.text();
-  if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${text}`);
-  return text ? JSON.parse(text) : null;
-}
-
-const op = (await api("POST", "/api/auth/login", null, { email: "admin@aegis.local", password })).accessToken;
-const created = await api("POST", "/api/admin/tenants", op, {
-  name: "Bench Messaging",
-  slug: "bench-msg",
-  planTier: "enterprise",
-  adminEmail: "admin@bench-msg.local",
-  adminName: "Bench",
-});
-for (;;) {
-  const p = await api("GET", `/api/admin/tenants/${created.tenant.id}/provisioning`, op);
-  if (p.status === "completed") break;
-  if (p.status === "failed") throw new Error("provisioning failed");
-  await new Promise((r) => setTimeout(r, 100));
-}
-const admin = (
-  await api("POST", "/api/auth/login", null, {
-    email: "admin@bench-msg.local",
-    password: created.admin.oneTimePassword,
-  })
-).accessToken;
+const { api, admin } = await provisionTenant(base, password, { name: "Bench Messaging", slug: "bench-msg" });
 process.stdout.write(`creating ${PAIRS * 2} agents and ${PAIRS} links…\n`);
 const agents = [];
 for (let i = 0; i < PAIRS * 2; i++) {

@@ -2,7 +2,6 @@
 // tenant-approved upgrades, and deprecation.
 import { exports } from "cloudflare:workers";
 import { beforeAll, describe, expect, it, vi } from "vitest";
-import { MANIFEST_FILE, packPackage } from "../sdk/skill-sdk/src/package/index";
 import {
   auditRows,
   call,
@@ -13,37 +12,9 @@ import {
   provisionTenant,
   type TenantFixture,
 } from "./helpers";
+import { skillPackage } from "./skill-fixtures";
 
-const text = (value: string) => new TextEncoder().encode(value);
-
-async function pkg(name: string, version: string, domains: string[]): Promise<Uint8Array> {
-  const manifest = {
-    manifestVersion: 1,
-    name,
-    version,
-    displayName: `Skill ${name}`,
-    description: "A private test skill.",
-    category: "communication",
-    entry: "src/index.mjs",
-    runtime: "js",
-    permissions: {
-      network: { allowedDomains: domains },
-      files: { readPaths: [], writePaths: [] },
-      env: { required: [], optional: [] },
-      messages: { send: [] },
-      models: { gateway: false },
-    },
-  };
-  const source = domains[0]
-    ? `export async function handler(input, ctx) {\n  return ctx.fetch("https://${domains[0]}/status");\n}\n`
-    : "export async function handler() {\n  return { ok: true };\n}\n";
-  return packPackage(
-    new Map([
-      [MANIFEST_FILE, text(JSON.stringify(manifest))],
-      ["src/index.mjs", text(source)],
-    ]),
-  );
-}
+const pkg = (name: string, version: string, domains: string[]) => skillPackage(name, version, { domains });
 
 async function uploadVersion(t: TenantFixture, name: string, version: string, domains: string[]) {
   const form = new FormData();

@@ -1,6 +1,6 @@
 import { exports } from "cloudflare:workers";
 import { beforeAll, describe, expect, it, vi } from "vitest";
-import { MANIFEST_FILE, packPackage, sha256Hex } from "../sdk/skill-sdk/src/package/index";
+import { MANIFEST_FILE, sha256Hex } from "../sdk/skill-sdk/src/package/index";
 import { BUILTIN_SKILLS } from "../worker/features/skills/catalog";
 import { MAX_PACKAGE_BYTES } from "../worker/features/skills/registry";
 import {
@@ -14,48 +14,9 @@ import {
   provisionTenant,
   type TenantFixture,
 } from "./helpers";
+import { manifestOf, skillPackage, text } from "./skill-fixtures";
 
-const text = (value: string) => new TextEncoder().encode(value);
-
-function manifestOf(name: string, version: string, domains: string[] = []) {
-  return {
-    manifestVersion: 1,
-    name,
-    version,
-    displayName: `Skill ${name}`,
-    description: "A private test skill.",
-    category: "communication",
-    entry: "src/index.mjs",
-    runtime: "js",
-    permissions: {
-      network: { allowedDomains: domains },
-      files: { readPaths: [], writePaths: [] },
-      env: { required: [], optional: [] },
-      messages: { send: [] },
-      models: { gateway: false },
-    },
-  };
-}
-
-/** A minimal skill package; `source` is src/index.mjs. */
-async function pkg(
-  name: string,
-  version: string,
-  opts: { domains?: string[]; source?: string } = {},
-): Promise<Uint8Array> {
-  const domains = opts.domains ?? [];
-  const source =
-    opts.source ??
-    (domains[0]
-      ? `export async function handler(input, ctx) {\n  return ctx.fetch("https://${domains[0]}/status");\n}\n`
-      : "export async function handler() {\n  return { ok: true };\n}\n");
-  return packPackage(
-    new Map([
-      [MANIFEST_FILE, text(JSON.stringify(manifestOf(name, version, domains)))],
-      ["src/index.mjs", text(source)],
-    ]),
-  );
-}
+const pkg = skillPackage;
 
 /** One raw ustar header (as in sdk/skill-sdk/src/package/archive.test.ts), to say what our packer never would. */
 function tarHeader(name: string, size: number): Uint8Array {

@@ -12,7 +12,7 @@
 // BURST=4 → none; BURST=6 or 8 → hundreds, in whole senders at a time.
 import { rmSync } from "node:fs";
 import WebSocket from "ws";
-import { benchStateDir, startPlatform } from "../lib/proc.mjs";
+import { benchStateDir, provisionTenant, startPlatform } from "../lib/proc.mjs";
 
 const PAIRS = Number(process.env.PAIRS ?? 50);
 const BURST = Number(process.env.BURST ?? 8);
@@ -25,41 +25,11 @@ const platform = await startPlatform({ stateDir });
 const { base, password } = platform;
 const wsBase = base.replace("http", "ws");
 
-async function api(method, path, token, body) {
-  const headers = { "content-type": "application/json" };
-  if (token) headers.authorization = `Bearer ${token}`;
-  const res = await fetch(`${base}${path}`, {
-    method,
-    headers,
-    body: body ? JSON.stringify(body) : undefined,
-  });
-  const text = await res.text();
-  if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${text}`);
-  return text ? JSON.parse(text) : null;
-}
-
 try {
-  const op = (await api("POST", "/api/auth/login", null, { email: "admin@aegis.local", password }))
-    .accessToken;
-  const created = await api("POST", "/api/admin/tenants", op, {
+  const { api, admin } = await provisionTenant(base, password, {
     name: "Burst diagnostic",
     slug: "diag-burst",
-    planTier: "enterprise",
-    adminEmail: "admin@diag-burst.local",
-    adminName: "Diag",
   });
-  for (;;) {
-    const p = await api("GET", `/api/admin/tenants/${created.tenant.id}/provisioning`, op);
-    if (p.status === "completed") break;
-    if (p.status === "failed") throw new Error("provisioning failed");
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  const admin = (
-    await api("POST", "/api/auth/login", null, {
-      email: "admin@diag-burst.local",
-      password: created.admin.oneTimePassword,
-    })
-  ).accessToken;
   const agents = [];
   for (let i = 0; i < PAIRS * 2; i++) {
     const a = await api("POST", "/api/dashboard/agents", admin, {

@@ -105,3 +105,50 @@ export async function startPlatform({ stateDir, env = {} }) {
   };
   return { base, password, stop };
 }
+
+/** A JSON API client for a platform started by `startPlatform`: throws with the body on any non-2xx. */
+export function platformApi(base) {
+  return async function api(method, path, token, body) {
+    const headers = { "content-type": "application/json" };
+    if (token) headers.authorization = `Bearer ${token}`;
+    const res = await fetch(`${base}${path}`, {
+      method,
+      headers,
+      body: body ? JSON.stringify(body) : undefined,
+    });
+    const text = await res.text();
+    if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${text}`);
+    return text ? JSON.parse(text) : null;
+  };
+}
+
+/**
+ * Provisions an enterprise tenant through the operator API and the real provisioning queue, then
+ * logs its admin in; for benchmarks and diagnostics. Returns the API client and the admin's token.
+ */
+export async function provisionTenant(base, operatorPassword, { name, slug }) {
+  const api = platformApi(base);
+  const op = (
+    await api("POST", "/api/auth/login", null, { email: "admin@aegis.local", password: operatorPassword })
+  ).accessToken;
+  const created = await api("POST", "/api/admin/tenants", op, {
+    name,
+    slug,
+    planTier: "enterprise",
+    adminEmail: `admin@${slug}.local`,
+    adminName: "Bench",
+  });
+  for (;;) {
+    const p = await api("GET", `/api/admin/tenants/${created.tenant.id}/provisioning`, op);
+    if (p.status === "completed") break;
+    if (p.status === "failed") throw new Error(`provisioning ${slug} failed`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  const admin = (
+    await api("POST", "/api/auth/login", null, {
+      email: `admin@${slug}.local`,
+      password: created.admin.oneTimePassword,
+    })
+  ).accessToken;
+  return { api, admin, tenantId: created.tenant.id };
+}
