@@ -7,29 +7,9 @@
 import { randomUUID } from "node:crypto";
 import { createServer } from "node:http";
 import { pathToFileURL } from "node:url";
+import { json, readBody } from "./http.mjs";
 
 const MAX_BODY = 256 * 1024;
-
-function readBody(req) {
-  return new Promise((resolve, reject) => {
-    let size = 0;
-    const chunks = [];
-    req.on("data", (c) => {
-      size += c.length;
-      if (size > MAX_BODY) {
-        reject(new Error("body too large"));
-        req.destroy();
-      } else chunks.push(c);
-    });
-    req.on("end", () => resolve(Buffer.concat(chunks).toString("utf8")));
-    req.on("error", reject);
-  });
-}
-
-function json(res, status, body) {
-  res.writeHead(status, { "content-type": "application/json; charset=utf-8" });
-  res.end(JSON.stringify(body));
-}
 
 const escapeHtml = (s) =>
   String(s).replace(
@@ -70,7 +50,7 @@ export function start(port = 0, { apiKey = process.env.MAIL_API_KEY || "dev-mail
         if (req.headers.authorization !== `Bearer ${apiKey}`) return json(res, 401, { error: "bad api key" });
         let body;
         try {
-          body = JSON.parse(await readBody(req));
+          body = JSON.parse(await readBody(req, MAX_BODY));
         } catch {
           return json(res, 400, { error: "body must be JSON" });
         }

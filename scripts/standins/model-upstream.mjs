@@ -23,6 +23,7 @@
 import { randomBytes } from "node:crypto";
 import { createServer } from "node:http";
 import { pathToFileURL } from "node:url";
+import { json, readBody } from "./http.mjs";
 
 const MAX_BODY = 4 * 1024 * 1024;
 const ECHO_CHARS = 200;
@@ -39,28 +40,7 @@ const ERROR_TYPES = {
   529: "overloaded_error",
 };
 
-function readBody(req) {
-  return new Promise((resolve, reject) => {
-    let size = 0;
-    const chunks = [];
-    req.on("data", (c) => {
-      size += c.length;
-      if (size > MAX_BODY) {
-        reject(new Error("body too large"));
-        req.destroy();
-      } else chunks.push(c);
-    });
-    req.on("end", () => resolve(Buffer.concat(chunks).toString("utf8")));
-    req.on("error", reject);
-  });
-}
-
 const requestId = () => `req_standin_${randomBytes(12).toString("hex")}`;
-
-function json(res, status, body, headers = {}) {
-  res.writeHead(status, { "content-type": "application/json; charset=utf-8", ...headers });
-  res.end(JSON.stringify(body));
-}
 
 function apiError(res, status, message) {
   json(
@@ -288,7 +268,7 @@ export function start(port = 0, { apiKey = process.env.MODEL_UPSTREAM_KEY || "de
       });
     try {
       if (req.method === "POST" && url.pathname === "/v1/messages") {
-        const raw = await readBody(req);
+        const raw = await readBody(req, MAX_BODY);
         let body;
         try {
           body = JSON.parse(raw);

@@ -39,6 +39,7 @@
 import { createHmac, randomBytes } from "node:crypto";
 import { createServer } from "node:http";
 import { pathToFileURL } from "node:url";
+import { readBody } from "./http.mjs";
 import { parseForm } from "./stripe-form.mjs";
 
 const MAX_BODY = 1024 * 1024;
@@ -49,22 +50,6 @@ const METER_EVENT_MAX_FUTURE_S = 5 * 60;
 /** The stand-in's billing period: 30 days from the subscription's start (it never cycles). */
 const PERIOD_S = 30 * 24 * 3600;
 const METER_FORMULAS = ["sum", "count", "last"];
-
-function readBody(req) {
-  return new Promise((resolve, reject) => {
-    let size = 0;
-    const chunks = [];
-    req.on("data", (c) => {
-      size += c.length;
-      if (size > MAX_BODY) {
-        reject(new Error("body too large"));
-        req.destroy();
-      } else chunks.push(c);
-    });
-    req.on("end", () => resolve(Buffer.concat(chunks).toString("utf8")));
-    req.on("error", reject);
-  });
-}
 
 const rand = (n = 14) => {
   const alphabet = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
@@ -799,7 +784,7 @@ export async function start(
   const server = createServer(async (req, res) => {
     const url = new URL(req.url ?? "/", "http://localhost");
     try {
-      const raw = await readBody(req);
+      const raw = await readBody(req, MAX_BODY);
       if (url.pathname.startsWith("/__")) {
         let body = {};
         if (req.method === "POST" && raw) {

@@ -8,29 +8,9 @@
 import { randomUUID } from "node:crypto";
 import { createServer } from "node:http";
 import { pathToFileURL } from "node:url";
+import { json, readBody } from "./http.mjs";
 
 const MAX_BODY = 1024 * 1024;
-
-function readBody(req) {
-  return new Promise((resolve, reject) => {
-    let size = 0;
-    const chunks = [];
-    req.on("data", (c) => {
-      size += c.length;
-      if (size > MAX_BODY) {
-        reject(new Error("body too large"));
-        req.destroy();
-      } else chunks.push(c);
-    });
-    req.on("end", () => resolve(Buffer.concat(chunks).toString("utf8")));
-    req.on("error", reject);
-  });
-}
-
-function json(res, status, body) {
-  res.writeHead(status, { "content-type": "application/json; charset=utf-8" });
-  res.end(JSON.stringify(body));
-}
 
 /**
  * Starts the receiver on 127.0.0.1.
@@ -44,7 +24,7 @@ export function start(port = 0) {
     const url = new URL(req.url ?? "/", "http://localhost");
     try {
       if (url.pathname === "/fail" && req.method === "POST") {
-        const body = JSON.parse((await readBody(req)) || "{}");
+        const body = JSON.parse((await readBody(req, MAX_BODY)) || "{}");
         const count = Number(body.count ?? 1);
         if (!Number.isInteger(count) || count < 0)
           return json(res, 400, { error: "count must be an integer ≥ 0" });
@@ -67,7 +47,7 @@ export function start(port = 0) {
         }
       }
       if (req.method !== "POST") return json(res, 405, { error: "POST a delivery, or GET /deliveries" });
-      const body = await readBody(req);
+      const body = await readBody(req, MAX_BODY);
       const rule = failures.get(url.pathname) ?? failures.get("*");
       const failing = rule && rule.remaining > 0;
       if (failing) rule.remaining -= 1;
