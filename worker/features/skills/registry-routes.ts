@@ -1,5 +1,7 @@
 import { createRoute, z } from "@hono/zod-openapi";
+import type { Context } from "hono";
 import { bodyLimit } from "hono/body-limit";
+import type { AppEnv } from "../../env";
 import {
   createRouter,
   ErrorSchema,
@@ -344,6 +346,39 @@ privateSkillRoutes.openapi(
     ),
 );
 
+/**
+ * One audit event per agent moved to another version of a skill (with the permission diff when the
+ * move widened them), or one for the skill when no agent had it installed.
+ */
+function auditInstallMoves(
+  c: Context<AppEnv>,
+  action: string,
+  skillId: string,
+  name: string,
+  version: string,
+  moved: Array<{ agentId: string; from: string; to: string; permissionDiff?: unknown }>,
+) {
+  for (const m of moved)
+    audit(c, {
+      action,
+      severity: "medium",
+      target: { type: "agent", id: m.agentId },
+      details: {
+        skillId,
+        name,
+        ...(m.permissionDiff ? { permissionDiff: m.permissionDiff } : {}),
+        before: { version: m.from },
+        after: { version: m.to },
+      },
+    });
+  if (moved.length === 0)
+    audit(c, {
+      action,
+      target: { type: "skill", id: skillId },
+      details: { skillId, name, version, agents: 0 },
+    });
+}
+
 privateSkillRoutes.openapi(
   createRoute({
     method: "post",
@@ -368,19 +403,7 @@ privateSkillRoutes.openapi(
       skillId,
       c.req.valid("json").version,
     );
-    for (const m of moved)
-      audit(c, {
-        action: "skill.rolled_back",
-        severity: "medium",
-        target: { type: "agent", id: m.agentId },
-        details: { skillId, name: skill.name, before: { version: m.from }, after: { version: m.to } },
-      });
-    if (moved.length === 0)
-      audit(c, {
-        action: "skill.rolled_back",
-        target: { type: "skill", id: skillId },
-        details: { skillId, name: skill.name, version, agents: 0 },
-      });
+    auditInstallMoves(c, "skill.rolled_back", skillId, skill.name, version, moved);
     return c.json({ version, moved }, 200);
   },
 );
@@ -415,25 +438,7 @@ privateSkillRoutes.openapi(
       skillId,
       c.req.valid("json").version,
     );
-    for (const m of moved)
-      audit(c, {
-        action: "skill.upgrade_approved",
-        severity: "medium",
-        target: { type: "agent", id: m.agentId },
-        details: {
-          skillId,
-          name: skill.name,
-          permissionDiff: m.permissionDiff,
-          before: { version: m.from },
-          after: { version: m.to },
-        },
-      });
-    if (moved.length === 0)
-      audit(c, {
-        action: "skill.upgrade_approved",
-        target: { type: "skill", id: skillId },
-        details: { skillId, name: skill.name, version, agents: 0 },
-      });
+    auditInstallMoves(c, "skill.upgrade_approved", skillId, skill.name, version, moved);
     return c.json({ version, moved }, 200);
   },
 );
