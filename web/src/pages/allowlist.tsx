@@ -744,6 +744,47 @@ function LinksCard({ selected, writable }: { selected: Signal<string | null>; wr
   );
 }
 
+/** One end of a new link: any agent but the one chosen for the other end. */
+function AgentSelect({
+  id,
+  label,
+  value,
+  other,
+  agents,
+  error,
+}: {
+  id: string;
+  label: string;
+  value: Signal<string>;
+  other: string;
+  agents: ReadonlyArray<{ id: string; name: string }>;
+  error: Signal<string | null>;
+}) {
+  return (
+    <div class="field">
+      <label for={id} class="field-label">
+        {label}
+      </label>
+      <select
+        id={id}
+        class="input"
+        value={value.value}
+        onChange={(e) => {
+          value.value = e.currentTarget.value;
+          error.value = null;
+        }}
+      >
+        <option value="">Choose an agent</option>
+        {agents.map((x) => (
+          <option key={x.id} value={x.id} disabled={x.id === other}>
+            {x.name}
+          </option>
+        ))}
+      </select>
+    </div>
+  );
+}
+
 function AddLinkForm({ onAdded }: { onAdded: (key: string) => void }) {
   const agents = agentDirectory.data.value ?? [];
   const from = useSignal("");
@@ -772,48 +813,15 @@ function AddLinkForm({ onAdded }: { onAdded: (key: string) => void }) {
     >
       <h3 class="add-link-title">Add a link</h3>
       <div class="add-link-row">
-        <div class="field">
-          <label for="link-from" class="field-label">
-            From
-          </label>
-          <select
-            id="link-from"
-            class="input"
-            value={from.value}
-            onChange={(e) => {
-              from.value = e.currentTarget.value;
-              error.value = null;
-            }}
-          >
-            <option value="">Choose an agent</option>
-            {agents.map((x) => (
-              <option key={x.id} value={x.id} disabled={x.id === to.value}>
-                {x.name}
-              </option>
-            ))}
-          </select>
-        </div>
-        <div class="field">
-          <label for="link-to" class="field-label">
-            To
-          </label>
-          <select
-            id="link-to"
-            class="input"
-            value={to.value}
-            onChange={(e) => {
-              to.value = e.currentTarget.value;
-              error.value = null;
-            }}
-          >
-            <option value="">Choose an agent</option>
-            {agents.map((x) => (
-              <option key={x.id} value={x.id} disabled={x.id === from.value}>
-                {x.name}
-              </option>
-            ))}
-          </select>
-        </div>
+        <AgentSelect
+          id="link-from"
+          label="From"
+          value={from}
+          other={to.value}
+          agents={agents}
+          error={error}
+        />
+        <AgentSelect id="link-to" label="To" value={to} other={from.value} agents={agents} error={error} />
         <div class="field">
           <label for="link-direction" class="field-label">
             Direction
