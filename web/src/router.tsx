@@ -1,5 +1,6 @@
-import { computed, signal } from "@preact/signals";
+import { computed, type ReadonlySignal, signal } from "@preact/signals";
 import type { ComponentChildren } from "preact";
+import { useEffect } from "preact/hooks";
 
 /** The current location; every navigation goes through `navigate` so the signal stays in step. */
 export const location = signal({ path: window.location.pathname, search: window.location.search });
@@ -60,4 +61,20 @@ export function Link({ href, onClick, ...rest }: LinkProps) {
       {...rest}
     />
   );
+}
+
+/**
+ * While `dirty` is true, leaving the tab (close, reload, another site) asks first. In-app navigation
+ * keeps the page's draft, so it is not guarded.
+ */
+export function useLeaveGuard(dirty: ReadonlySignal<boolean>): void {
+  useEffect(() => {
+    const onUnload = (e: BeforeUnloadEvent) => {
+      if (!dirty.value) return;
+      e.preventDefault();
+      e.returnValue = "";
+    };
+    window.addEventListener("beforeunload", onUnload);
+    return () => window.removeEventListener("beforeunload", onUnload);
+  }, [dirty]);
 }

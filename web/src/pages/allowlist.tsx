@@ -54,7 +54,7 @@ import {
 } from "../models/allowlist";
 import { useFeed } from "../models/feed";
 import { canWrite, currentTenant, user } from "../models/session";
-import { Link } from "../router";
+import { Link, useLeaveGuard } from "../router";
 import { type AllowlistEdge, DIRECTIONS, type Direction, directionPhrase, isDirection } from "../wire";
 
 export function AllowlistPage() {
@@ -65,16 +65,8 @@ export function AllowlistPage() {
   }, []);
   useFeed(applyAllowlistEvent);
 
-  // Leaving the tab with unsaved links asks first (in-app navigation keeps the draft).
-  useEffect(() => {
-    const onUnload = (e: BeforeUnloadEvent) => {
-      if (!dirty.value) return;
-      e.preventDefault();
-      e.returnValue = "";
-    };
-    window.addEventListener("beforeunload", onUnload);
-    return () => window.removeEventListener("beforeunload", onUnload);
-  }, []);
+  // Leaving the tab with unsaved links asks first.
+  useLeaveGuard(dirty);
 
   const data = allowlist.data.value;
   const selected = useSignal<string | null>(null);

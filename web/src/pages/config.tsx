@@ -45,6 +45,7 @@ import {
 } from "../models/config";
 import { useFeed } from "../models/feed";
 import { canWrite, user } from "../models/session";
+import { useLeaveGuard } from "../router";
 
 const STATUS_REFRESH_MS = 15_000;
 
@@ -69,15 +70,7 @@ export function ConfigPage() {
   }, []);
   useFeed(applyConfigEvent);
 
-  useEffect(() => {
-    const onUnload = (e: BeforeUnloadEvent) => {
-      if (!configDirty.value) return;
-      e.preventDefault();
-      e.returnValue = "";
-    };
-    window.addEventListener("beforeunload", onUnload);
-    return () => window.removeEventListener("beforeunload", onUnload);
-  }, []);
+  useLeaveGuard(configDirty);
 
   const saved = config.data.value;
 
