@@ -102,6 +102,12 @@ export function mailboxName(tenantId: string, agentId: string): string {
  */
 export class AgentMailbox extends DurableObject<Env> {
   private flushing: Promise<void> | null = null;
+  /**
+   * Outbox rows up to here reached the hub. Deleting them waits for the next write (the next queued
+   * event, or the alarm), so a flush costs no storage commit of its own; after a restart they are
+   * sent again, which the hub's idempotent ingest absorbs.
+   */
+  private outboxSentThrough = 0;
   private metaCache: Meta | null | undefined;
   private buckets = new WeakMap<WebSocket, { tokens: number; at: number }>();
   private allowCache: { out: Set<string>; in: Set<string> } | undefined;
@@ -770,6 +776,7 @@ export class AgentMailbox extends DurableObject<Env> {
 
   override async alarm(): Promise<void> {
     this.alarmAt = undefined;
+    this.pruneOutbox();
     const sql = this.ctx.storage.sql;
     // Finished messages stay for a while (for redelivery checks and hop counting), then go.
     const cutoff = new Date(Date.now() - INBOX_RETENTION_MS).toISOString();
@@ -819,7 +826,9 @@ export class AgentMailbox extends DurableObject<Env> {
       )
       .toArray()[0]?.at;
     const outboxWaiting =
-      (sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM hub_outbox").toArray()[0]?.n ?? 0) > 0;
+      (sql
+        .exec<{ n: number }>("SELECT COUNT(*) AS n FROM hub_outbox WHERE seq > ?", this.outboxSentThrough)
+        .toArray()[0]?.n ?? 0) > 0;
     const at = Math.min(
       next ? Date.parse(next) : Number.POSITIVE_INFINITY,
       outboxWaiting ? Date.now() + 1000 : Number.POSITIVE_INFINITY,
@@ -836,6 +845,7 @@ export class AgentMailbox extends DurableObject<Env> {
 
   /** Hub events are written here first, so a crash between the state change and the hub loses nothing. */
   private queueHubEvent(event: HubEvent) {
+    this.pruneOutbox();
     this.ctx.storage.sql.exec("INSERT INTO hub_outbox (event) VALUES (?)", JSON.stringify(event));
     if (!this.flushing) {
       // A short delay gathers the events of a burst into one RPC; the outbox row is already durable.
@@ -856,7 +866,8 @@ export class AgentMailbox extends DurableObject<Env> {
     for (;;) {
       const rows = sql
         .exec<{ seq: number; event: string }>(
-          "SELECT seq, event FROM hub_outbox ORDER BY seq LIMIT ?",
+          "SELECT seq, event FROM hub_outbox WHERE seq > ? ORDER BY seq LIMIT ?",
+          this.outboxSentThrough,
           HUB_BATCH,
         )
         .toArray();
@@ -874,9 +885,17 @@ export class AgentMailbox extends DurableObject<Env> {
         return;
       }
       const last = rows[rows.length - 1];
-      if (last) sql.exec("DELETE FROM hub_outbox WHERE seq <= ?", last.seq);
+      if (last) this.outboxSentThrough = Math.max(this.outboxSentThrough, last.seq);
     }
   }
+
+  /** Drops the outbox rows the hub already has; called in the same step as another write. */
+  private pruneOutbox() {
+    if (this.outboxPruned === this.outboxSentThrough) return;
+    this.ctx.storage.sql.exec("DELETE FROM hub_outbox WHERE seq <= ?", this.outboxSentThrough);
+    this.outboxPruned = this.outboxSentThrough;
+  }
+  private outboxPruned = 0;
 }
 
 function clientIdOf(json: unknown): string | undefined {

@@ -104,7 +104,50 @@ type MessageRow = {
   expires_at: string | null;
   sent_at: string;
   updated_at: string;
+  delivered_at: string | null;
+  acknowledged_at: string | null;
+  /** When it reached its end state (rejected, expired or failed), which `status` then names. */
+  ended_at: string | null;
 };
+
+/**
+ * A message's delivery history lives on its own row: each state happens at most once, so a column
+ * per state holds its time. One row write per report instead of a row per state in a second table
+ * keeps the hub's share of each message small (it is on every message's path).
+ */
+const STAMP_COLUMN: Partial<Record<DeliveryState, "delivered_at" | "acknowledged_at" | "ended_at">> = {
+  delivered: "delivered_at",
+  acknowledged: "acknowledged_at",
+  rejected: "ended_at",
+  expired: "ended_at",
+  failed: "ended_at",
+};
+
+/** The times of each state in `reports`, the first report of a state winning. */
+function stamps(reports: Array<{ status: DeliveryState; at: string }>) {
+  const out: { delivered_at: string | null; acknowledged_at: string | null; ended_at: string | null } = {
+    delivered_at: null,
+    acknowledged_at: null,
+    ended_at: null,
+  };
+  for (const r of reports) {
+    const column = STAMP_COLUMN[r.status];
+    if (column) out[column] ??= r.at;
+  }
+  return out;
+}
+
+function historyOf(r: MessageRow): Array<{ status: DeliveryState; reason?: RejectReason; at: string }> {
+  const history: Array<{ status: DeliveryState; reason?: RejectReason; at: string }> = [
+    { status: "queued", at: r.sent_at },
+  ];
+  if (r.delivered_at) history.push({ status: "delivered", at: r.delivered_at });
+  if (r.acknowledged_at) history.push({ status: "acknowledged", at: r.acknowledged_at });
+  if (r.ended_at)
+    history.push({ status: r.status, at: r.ended_at, ...(r.reason ? { reason: r.reason } : {}) });
+  // Stable: states stamped in the same millisecond keep their delivery order.
+  return history.sort((x, y) => (x.at < y.at ? -1 : x.at > y.at ? 1 : 0));
+}
 
 function toFeedMessage(r: MessageRow): FeedMessage {
   return {
@@ -120,6 +163,34 @@ function toFeedMessage(r: MessageRow): FeedMessage {
     sentAt: r.sent_at,
     updatedAt: r.updated_at,
   };
+}
+
+/** A state's time is kept from its first report: a redelivered report changes nothing. */
+const STAMP_UPSERT = `delivered_at = COALESCE(messages.delivered_at, excluded.delivered_at),
+               acknowledged_at = COALESCE(messages.acknowledged_at, excluded.acknowledged_at),
+               ended_at = COALESCE(messages.ended_at, excluded.ended_at)`;
+
+/**
+ * Hubs created before the history moved onto the message row kept it in `message_events`: add the
+ * columns, fill them from that table, and drop it. Runs once (the table is gone afterwards).
+ */
+export function migrateMessageHistory(sql: SqlStorage) {
+  const old = sql
+    .exec("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'message_events'")
+    .toArray();
+  if (old.length === 0) return;
+  const columns = String(
+    sql.exec<{ sql: string }>("SELECT sql FROM sqlite_master WHERE name = 'messages'").one().sql,
+  );
+  for (const c of ["delivered_at", "acknowledged_at", "ended_at"]) {
+    if (!columns.includes(c)) sql.exec(`ALTER TABLE messages ADD COLUMN ${c} TEXT`);
+  }
+  sql.exec(`UPDATE messages SET
+    delivered_at = (SELECT MIN(at) FROM message_events e WHERE e.message_id = messages.id AND e.status = 'delivered'),
+    acknowledged_at = (SELECT MIN(at) FROM message_events e WHERE e.message_id = messages.id AND e.status = 'acknowledged'),
+    ended_at = (SELECT MIN(at) FROM message_events e WHERE e.message_id = messages.id
+                AND e.status IN ('rejected', 'expired', 'failed'))`);
+  sql.exec("DROP TABLE message_events");
 }
 
 const encodeCursor = (sentAt: string, id: string) => btoa(`${sentAt}|${id}`);
@@ -151,14 +222,13 @@ export class TenantHub extends DurableObject<Env> {
         id TEXT PRIMARY KEY, from_agent TEXT NOT NULL, to_agent TEXT NOT NULL, type TEXT NOT NULL,
         status TEXT NOT NULL, status_rank INTEGER NOT NULL, reason TEXT, correlation_id TEXT, hop INTEGER NOT NULL DEFAULT 0,
         payload TEXT, payload_preview TEXT NOT NULL DEFAULT '', ttl_seconds INTEGER, expires_at TEXT,
-        sent_at TEXT NOT NULL, updated_at TEXT NOT NULL)`);
+        sent_at TEXT NOT NULL, updated_at TEXT NOT NULL,
+        delivered_at TEXT, acknowledged_at TEXT, ended_at TEXT)`);
+      migrateMessageHistory(sql);
       sql.exec("CREATE INDEX IF NOT EXISTS messages_sent ON messages (sent_at DESC, id DESC)");
       sql.exec("CREATE INDEX IF NOT EXISTS messages_from ON messages (from_agent, sent_at)");
       sql.exec("CREATE INDEX IF NOT EXISTS messages_to ON messages (to_agent, sent_at)");
       sql.exec("CREATE INDEX IF NOT EXISTS messages_correlation ON messages (correlation_id)");
-      sql.exec(`CREATE TABLE IF NOT EXISTS message_events (
-        seq INTEGER PRIMARY KEY AUTOINCREMENT, message_id TEXT NOT NULL, status TEXT NOT NULL, reason TEXT, at TEXT NOT NULL,
-        UNIQUE (message_id, status))`);
       sql.exec(
         `CREATE TABLE IF NOT EXISTS config_applied (agent_id TEXT PRIMARY KEY, version INTEGER NOT NULL, at TEXT NOT NULL)`,
       );
@@ -374,18 +444,21 @@ export class TenantHub extends DurableObject<Env> {
             (acc, s) => (RANK[s.status] > RANK[acc.status] ? { status: s.status, at: s.at } : acc),
             { status: m.status, at: m.sentAt },
           );
+          // Its history in the same write: the state it was reported in, and any folded ones.
+          const at = stamps([{ status: m.status, at: m.sentAt }, ...later]);
           const row = sql
             .exec<Pick<MessageRow, "status" | "reason" | "updated_at">>(
               `INSERT INTO messages (id, from_agent, to_agent, type, status, status_rank, reason, correlation_id, hop, payload,
-               payload_preview, ttl_seconds, expires_at, sent_at, updated_at)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+               payload_preview, ttl_seconds, expires_at, sent_at, updated_at, delivered_at, acknowledged_at, ended_at)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
              ON CONFLICT (id) DO UPDATE SET payload = excluded.payload, payload_preview = excluded.payload_preview,
                correlation_id = excluded.correlation_id, hop = excluded.hop, ttl_seconds = excluded.ttl_seconds,
                expires_at = excluded.expires_at, sent_at = excluded.sent_at,
                reason = COALESCE(messages.reason, excluded.reason),
                status = CASE WHEN excluded.status_rank > messages.status_rank THEN excluded.status ELSE messages.status END,
                status_rank = MAX(messages.status_rank, excluded.status_rank),
-               updated_at = MAX(messages.updated_at, excluded.updated_at)
+               updated_at = MAX(messages.updated_at, excluded.updated_at),
+               ${STAMP_UPSERT}
              RETURNING status, reason, updated_at`,
               m.id,
               m.from,
@@ -402,16 +475,11 @@ export class TenantHub extends DurableObject<Env> {
               m.expiresAt,
               m.sentAt,
               final.at,
+              at.delivered_at,
+              at.acknowledged_at,
+              at.ended_at,
             )
             .toArray()[0];
-          // Its history in one statement: queued, the state it was reported in, and any folded ones.
-          const history: Array<[string, string | null, string]> = [["queued", null, m.sentAt]];
-          if (m.status !== "queued") history.push([m.status, m.reason, m.sentAt]);
-          for (const s of later) history.push([s.status, s.reason ?? null, s.at]);
-          sql.exec(
-            `INSERT INTO message_events (message_id, status, reason, at) VALUES ${history.map(() => "(?, ?, ?, ?)").join(", ")} ON CONFLICT DO NOTHING`,
-            ...history.flatMap(([status, reason, at]) => [m.id, status, reason, at]),
-          );
           if (row) {
             // The feed shows the message as it was sent; folded statuses follow as their own events.
             out.push({
@@ -446,13 +514,16 @@ export class TenantHub extends DurableObject<Env> {
             });
             continue;
           }
+          const at = stamps([e]);
           sql.exec(
-            `INSERT INTO messages (id, from_agent, to_agent, type, status, status_rank, reason, sent_at, updated_at)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+            `INSERT INTO messages (id, from_agent, to_agent, type, status, status_rank, reason, sent_at, updated_at,
+               delivered_at, acknowledged_at, ended_at)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
              ON CONFLICT (id) DO UPDATE SET
                status = CASE WHEN excluded.status_rank > messages.status_rank THEN excluded.status ELSE messages.status END,
                status_rank = MAX(messages.status_rank, excluded.status_rank),
-               reason = COALESCE(excluded.reason, messages.reason), updated_at = excluded.updated_at`,
+               reason = COALESCE(excluded.reason, messages.reason), updated_at = excluded.updated_at,
+               ${STAMP_UPSERT}`,
             e.id,
             e.from,
             e.to,
@@ -462,13 +533,9 @@ export class TenantHub extends DurableObject<Env> {
             e.reason ?? null,
             e.at,
             e.at,
-          );
-          sql.exec(
-            "INSERT INTO message_events (message_id, status, reason, at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
-            e.id,
-            e.status,
-            e.reason ?? null,
-            e.at,
+            at.delivered_at,
+            at.acknowledged_at,
+            at.ended_at,
           );
           out.push({
             event: "message_status",
@@ -626,13 +693,7 @@ export class TenantHub extends DurableObject<Env> {
     const sql = this.ctx.storage.sql;
     const row = sql.exec<MessageRow>("SELECT * FROM messages WHERE id = ?", id).toArray()[0];
     if (!row) return null;
-    const history = sql
-      .exec<{ status: DeliveryState; reason: RejectReason | null; at: string }>(
-        "SELECT status, reason, at FROM message_events WHERE message_id = ? ORDER BY at, seq",
-        id,
-      )
-      .toArray()
-      .map((h) => ({ status: h.status, at: h.at, ...(h.reason ? { reason: h.reason } : {}) }));
+    const history = historyOf(row);
     const thread = row.correlation_id
       ? sql
           .exec<MessageRow>(
@@ -1123,10 +1184,6 @@ export class TenantHub extends DurableObject<Env> {
       .toArray()[0]?.at;
     if (prune !== undefined && prune <= Date.now()) {
       const cutoff = new Date(Date.now() - LOG_RETENTION_DAYS * 86_400_000).toISOString();
-      sql.exec(
-        "DELETE FROM message_events WHERE message_id IN (SELECT id FROM messages WHERE sent_at < ? LIMIT 5000)",
-        cutoff,
-      );
       sql.exec(
         "DELETE FROM messages WHERE id IN (SELECT id FROM messages WHERE sent_at < ? LIMIT 5000)",
         cutoff,

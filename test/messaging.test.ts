@@ -1,6 +1,7 @@
 import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { beforeAll, describe, expect, it, vi } from "vitest";
 import { mailboxName } from "../durable-objects/agent-mailbox";
+import { migrateMessageHistory, type TenantHub } from "../durable-objects/tenant-hub";
 import {
   auditRows,
   call,
@@ -478,7 +479,68 @@ describe("expiry", () => {
     await vi.waitFor(async () => {
       const d = await callJson("GET", `/api/dashboard/messages/${res.body.id}`, { token: t.adminToken });
       expect(d.body.message.status).toBe("expired");
+      expect(d.body.history.map((h: { status: string }) => h.status)).toEqual(["queued", "expired"]);
     });
+  });
+});
+
+describe("message history", () => {
+  it("a hub from before the history moved onto the message row keeps every message's history", async () => {
+    const hub = env.TENANT_HUB.get(env.TENANT_HUB.idFromName("history-migration"));
+    const at = (s: number) => new Date(Date.UTC(2026, 10, 1, 12, 0, s)).toISOString();
+    await runInDurableObject(hub, (_obj, state) => {
+      const sql = state.storage.sql;
+      // The old shape: no state columns on the row, a row per state in message_events.
+      sql.exec("DROP TABLE messages");
+      sql.exec(`CREATE TABLE messages (
+        id TEXT PRIMARY KEY, from_agent TEXT NOT NULL, to_agent TEXT NOT NULL, type TEXT NOT NULL,
+        status TEXT NOT NULL, status_rank INTEGER NOT NULL, reason TEXT, correlation_id TEXT, hop INTEGER NOT NULL DEFAULT 0,
+        payload TEXT, payload_preview TEXT NOT NULL DEFAULT '', ttl_seconds INTEGER, expires_at TEXT,
+        sent_at TEXT NOT NULL, updated_at TEXT NOT NULL)`);
+      sql.exec(`CREATE TABLE message_events (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT, message_id TEXT NOT NULL, status TEXT NOT NULL, reason TEXT, at TEXT NOT NULL,
+        UNIQUE (message_id, status))`);
+      const insert = (id: string, status: string, rank: number, reason: string | null) =>
+        sql.exec(
+          `INSERT INTO messages (id, from_agent, to_agent, type, status, status_rank, reason, sent_at, updated_at)
+           VALUES (?, 'agt_a', 'agt_b', 'notification', ?, ?, ?, ?, ?)`,
+          id,
+          status,
+          rank,
+          reason,
+          at(0),
+          at(9),
+        );
+      insert("msg_acked", "acknowledged", 2, null);
+      insert("msg_refused", "rejected", 3, "not_allowed");
+      const event = (id: string, status: string, s: number, reason: string | null = null) =>
+        sql.exec(
+          "INSERT INTO message_events (message_id, status, reason, at) VALUES (?, ?, ?, ?)",
+          id,
+          status,
+          reason,
+          at(s),
+        );
+      event("msg_acked", "queued", 0);
+      event("msg_acked", "delivered", 1);
+      event("msg_acked", "acknowledged", 5);
+      event("msg_refused", "queued", 0);
+      event("msg_refused", "rejected", 0, "not_allowed");
+      migrateMessageHistory(sql);
+      const left = sql.exec("SELECT name FROM sqlite_master WHERE name = 'message_events'").toArray();
+      expect(left).toEqual([]);
+    });
+    const acked = await runInDurableObject(hub, (obj: TenantHub) => obj.getMessage("msg_acked"));
+    expect(acked?.history).toEqual([
+      { status: "queued", at: at(0) },
+      { status: "delivered", at: at(1) },
+      { status: "acknowledged", at: at(5) },
+    ]);
+    const refused = await runInDurableObject(hub, (obj: TenantHub) => obj.getMessage("msg_refused"));
+    expect(refused?.history).toEqual([
+      { status: "queued", at: at(0) },
+      { status: "rejected", at: at(0), reason: "not_allowed" },
+    ]);
   });
 });
 
