@@ -103,10 +103,35 @@ describe("aegis-skill", () => {
     expect(cli(["init", "twice"]).stderr).toContain("already exists");
   });
 
-  it("says dry-run is not available yet (exit 2)", () => {
-    const result = cli(["dry-run"]);
-    expect(result.code).toBe(2);
-    expect(result.stderr).toContain("not available yet");
+  it("dry-run runs a scaffolded skill's tests in the sandbox and reports what it used", async () => {
+    cli(["init", "sandboxed"]);
+    const result = await cliAsync(["dry-run", "sandboxed"]);
+    expect(result.stderr).toBe("");
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain("ok 1 - greets by name");
+    expect(result.stdout).toContain("Permissions used:\n  none");
+    expect(result.stdout).toMatch(/Dry run passed: 2\/2 tests passed, 0 failed/);
+  });
+
+  it("dry-run stops a test that never ends at --timeout and exits 1", async () => {
+    cli(["init", "spinner"]);
+    await writeFile(
+      join(work, "spinner/test/index.test.mjs"),
+      'import { test } from "node:test";\ntest("spins", () => { for (;;) {} });\n',
+    );
+    const result = await cliAsync(["dry-run", "spinner", "--timeout", "1500"]);
+    expect(result.code).toBe(1);
+    expect(result.stdout).toContain("stopped at the time limit (1500 ms)");
+    expect(result.stdout).toContain("Dry run stopped at the time limit");
+  });
+
+  it("dry-run refuses bad limits and unknown options", () => {
+    expect(cli(["dry-run", "demo", "--timeout", "soon"]).stderr).toContain(
+      "--timeout must be a whole number",
+    );
+    const unknown = cli(["dry-run", "demo", "--network"]);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toContain("unknown option --network");
   });
 
   it("publish refuses to run without an API key or a URL (exit 2)", () => {

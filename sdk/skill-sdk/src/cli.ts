@@ -12,6 +12,7 @@ import {
   sha256Hex,
   validatePackage,
 } from "./package";
+import { DEFAULT_DRY_RUN_LIMITS, runDryRun } from "./sandbox";
 
 export interface CliIo {
   cwd: string;
@@ -31,7 +32,10 @@ Commands:
   publish [dir] --url <platform URL> [--api-key <key>]
                    pack, validate and upload as a draft version of the tenant's private skill;
                    the key may come from AEGIS_API_KEY instead (create one under Settings → API keys)
-  dry-run          not available yet`;
+  dry-run [dir] [--timeout <ms>] [--memory <MiB>]
+                   run the skill's tests in the platform's sandbox: only declared domains (answered
+                   by a local fixture server and test/fixtures.json), only declared env, read-only
+                   package folder, time and memory limits (default 10000 ms, 64 MiB)`;
 
 /** Files and folders never packed: dependencies, VCS data, dotfiles (.env among them) and earlier packs. */
 function skipped(name: string): boolean {
@@ -54,10 +58,7 @@ export async function main(argv: readonly string[], io: CliIo = defaultIo()): Pr
       case "publish":
         return await publish(args, io);
       case "dry-run":
-        io.err(
-          `aegis-skill ${command} is not available yet; upload the .tgz from \`aegis-skill pack\` instead.`,
-        );
-        return 2;
+        return await dryRun(args, io);
       case undefined:
       case "help":
       case "--help":
@@ -128,6 +129,48 @@ async function validate(dir: string, io: CliIo): Promise<number> {
   return result.valid ? 0 : 1;
 }
 
+const DRY_RUN_USAGE = "Usage: aegis-skill dry-run [dir] [--timeout <ms>] [--memory <MiB>]";
+
+async function dryRun(args: readonly string[], io: CliIo): Promise<number> {
+  const options = parseFlags(args, ["timeout", "memory"]);
+  if (typeof options === "string") {
+    io.err(`aegis-skill dry-run: ${options}\n${DRY_RUN_USAGE}`);
+    return 2;
+  }
+  const { dir, flags } = options;
+  const number = (name: string, fallback: number, max: number) => {
+    const raw = flags.get(name);
+    if (raw === undefined) return fallback;
+    const value = Number(raw);
+    if (!Number.isInteger(value) || value < 1 || value > max)
+      throw new CliError(`--${name} must be a whole number from 1 to ${max}`);
+    return value;
+  };
+  const limits = {
+    timeoutMs: number("timeout", DEFAULT_DRY_RUN_LIMITS.timeoutMs, 120_000),
+    memoryMb: number("memory", DEFAULT_DRY_RUN_LIMITS.memoryMb, 1024),
+  };
+  const files = await collectFiles(resolve(io.cwd, dir ?? "."));
+  const checked = await validatePackage(await packPackage(files));
+  if (checked.manifest === null) {
+    report(checked, io);
+    return 1;
+  }
+  const result = await runDryRun(files, checked.manifest, limits);
+  if (result.output) io.out(result.output.trimEnd());
+  if (result.error) io.err(`aegis-skill: ${result.error}`);
+  io.out("");
+  io.out("Permissions used:");
+  if (result.permissionsUsed.length === 0) io.out("  none");
+  for (const use of result.permissionsUsed) {
+    io.out(`  ${use.allowed ? "✓" : "✗ refused"} ${use.kind} ${use.target} (${use.count}×)`);
+  }
+  const { total, passed, failed } = result.tests;
+  const verdict = result.passed ? "passed" : result.limit ? `stopped at the ${result.limit} limit` : "failed";
+  io.out(`\nDry run ${verdict}: ${passed}/${total} tests passed, ${failed} failed, ${result.durationMs} ms.`);
+  return result.passed ? 0 : 1;
+}
+
 async function pack(dir: string, io: CliIo): Promise<number> {
   const bytes = await packPackage(await collectFiles(dir));
   const result = await validatePackage(bytes);
@@ -144,17 +187,20 @@ async function pack(dir: string, io: CliIo): Promise<number> {
 }
 
 /** Splits `[dir] --url <u> --api-key <k>` (also `--flag=value`); answers a message for a usage error. */
-function parsePublishArgs(args: readonly string[]): { dir?: string; url?: string; apiKey?: string } | string {
-  const parsed: { dir?: string; url?: string; apiKey?: string } = {};
+/** `[dir] --name value|--name=value …` for the given option names; a sentence when the arguments are wrong. */
+function parseFlags(
+  args: readonly string[],
+  names: readonly string[],
+): { dir?: string; flags: Map<string, string> } | string {
+  const parsed: { dir?: string; flags: Map<string, string> } = { flags: new Map() };
   for (let i = 0; i < args.length; i++) {
     const arg = args[i] as string;
     const eq = arg.indexOf("=");
     const flag = arg.startsWith("--") && eq > 0 ? arg.slice(0, eq) : arg;
-    if (flag === "--url" || flag === "--api-key") {
+    if (flag.startsWith("--") && names.includes(flag.slice(2))) {
       const value = flag === arg ? args[++i] : arg.slice(eq + 1);
       if (value === undefined || value === "") return `${flag} needs a value`;
-      if (flag === "--url") parsed.url = value;
-      else parsed.apiKey = value;
+      parsed.flags.set(flag.slice(2), value);
     } else if (arg.startsWith("-")) return `unknown option ${flag}`;
     else if (parsed.dir === undefined) parsed.dir = arg;
     else return `unexpected argument ${arg}`;
@@ -165,11 +211,12 @@ function parsePublishArgs(args: readonly string[]): { dir?: string; url?: string
 const PUBLISH_USAGE = "Usage: aegis-skill publish [dir] --url <platform URL> [--api-key <key>]";
 
 async function publish(args: readonly string[], io: CliIo): Promise<number> {
-  const parsed = parsePublishArgs(args);
-  if (typeof parsed === "string") {
-    io.err(`aegis-skill publish: ${parsed}\n${PUBLISH_USAGE}`);
+  const options = parseFlags(args, ["url", "api-key"]);
+  if (typeof options === "string") {
+    io.err(`aegis-skill publish: ${options}\n${PUBLISH_USAGE}`);
     return 2;
   }
+  const parsed = { dir: options.dir, url: options.flags.get("url"), apiKey: options.flags.get("api-key") };
   const apiKey = parsed.apiKey ?? (io.env ?? process.env).AEGIS_API_KEY;
   if (!apiKey) {
     io.err(
