@@ -20,8 +20,12 @@ export default defineConfig({
           STRIPE_API_URL: inject("stripeApiUrl"),
           STRIPE_SECRET_KEY: inject("stripeSecretKey"),
           STRIPE_WEBHOOK_SECRET: inject("stripeWebhookSecret"),
+          SKILL_SANDBOX_URL: inject("sandboxUrl"),
+          SKILL_SANDBOX_SECRET: inject("sandboxSecret"),
           // Short, so the gateway's 504 is testable against the stand-in's `delay:` knob.
           MODEL_UPSTREAM_TIMEOUT_MS: "1500",
+          // Short, so a dry-run that never ends is stopped quickly.
+          SKILL_DRY_RUN_TIMEOUT_MS: "2000",
         },
         // Tests drive the provisioning consumer themselves (test/helpers.ts), so every step is
         // observed deterministically; audit events and notifications are consumed as in production

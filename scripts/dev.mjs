@@ -24,6 +24,7 @@ import { resolve } from "node:path";
 import { freePort, run, waitForHttp } from "./lib/proc.mjs";
 import { start as startMailSink } from "./standins/mail.mjs";
 import { start as startModelUpstream } from "./standins/model-upstream.mjs";
+import { buildSandboxService } from "../sdk/skill-sdk/build.mjs";
 import { start as startStripe } from "./standins/stripe.mjs";
 
 const root = resolve(import.meta.dirname, "..");
@@ -78,6 +79,8 @@ const MAIL_PLACEHOLDERS = {
   STRIPE_SECRET_KEY: "set-by-npm-run-dev",
   STRIPE_WEBHOOK_SECRET: "set-by-npm-run-dev",
   STRIPE_API_URL: "set-by-npm-run-dev",
+  SKILL_SANDBOX_URL: "set-by-npm-run-dev",
+  SKILL_SANDBOX_SECRET: "set-by-npm-run-dev",
 };
 
 /** Generates `.dev.vars` once; later runs reuse it so the seeded passwords keep working. */
@@ -213,6 +216,12 @@ async function main() {
     webhookSecret: `whsec_dev_${randomBytes(16).toString("hex")}`,
     webhookUrl: `${base}/api/stripe/webhook`,
   });
+  // The skill dry-run sandbox: a Node service (the Worker cannot start processes), built from the SDK.
+  await buildSandboxService();
+  const { startSandboxService } = await import("../sdk/skill-sdk/dist/sandbox-service.gen.mjs");
+  const sandbox = await startSandboxService(Number(process.env.AEGIS_SANDBOX_PORT ?? 0), {
+    secret: randomBytes(24).toString("hex"),
+  });
   const inspectorPort = Number(process.env.AEGIS_INSPECTOR_PORT ?? 0) || (await freePort());
   const logFile = createWriteStream(resolve(stateDir, "wrangler.log"), { flags: "a" });
   const wrangler = spawn(
@@ -243,6 +252,10 @@ async function main() {
       `STRIPE_SECRET_KEY:${stripe.secretKey}`,
       "--var",
       `STRIPE_WEBHOOK_SECRET:${stripe.webhookSecret}`,
+      "--var",
+      `SKILL_SANDBOX_URL:${sandbox.url}`,
+      "--var",
+      `SKILL_SANDBOX_SECRET:${sandbox.secret}`,
       // Benchmarks only (bench/audit.mjs): the same platform with audit writing off.
       ...(process.env.AEGIS_AUDIT_DISABLED === "1" ? ["--var", "AEGIS_AUDIT_DISABLED:1"] : []),
     ],
@@ -263,6 +276,7 @@ async function main() {
     } catch {}
     model.close();
     stripe.close();
+    sandbox.close();
     setTimeout(() => process.exit(code), 1500).unref();
   };
   process.on("SIGINT", () => stop(0));

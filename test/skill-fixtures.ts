@@ -27,7 +27,7 @@ export function manifestOf(name: string, version: string, domains: string[] = []
 export async function skillPackage(
   name: string,
   version: string,
-  opts: { domains?: string[]; source?: string } = {},
+  opts: { domains?: string[]; source?: string; files?: Record<string, string> } = {},
 ): Promise<Uint8Array> {
   const domains = opts.domains ?? [];
   const source =
@@ -39,6 +39,7 @@ export async function skillPackage(
     new Map([
       [MANIFEST_FILE, text(JSON.stringify(manifestOf(name, version, domains)))],
       ["src/index.mjs", text(source)],
+      ...Object.entries(opts.files ?? {}).map(([path, value]) => [path, text(value)] as [string, Uint8Array]),
     ]),
   );
 }

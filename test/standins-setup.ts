@@ -3,6 +3,7 @@ import { start as startMail } from "../scripts/standins/mail.mjs";
 import { start as startModelUpstream } from "../scripts/standins/model-upstream.mjs";
 import { start as startStripe } from "../scripts/standins/stripe.mjs";
 import { start as startReceiver } from "../scripts/standins/webhook-receiver.mjs";
+import { startSandboxService } from "../sdk/skill-sdk/src/sandbox/service";
 
 /** The bearer key the worker sends to the mail stand-in in tests. */
 export const TEST_MAIL_API_KEY = "test-mail-key-0123456789";
@@ -26,6 +27,10 @@ export default async function setup(project: TestProject) {
     secretKey: TEST_STRIPE_SECRET_KEY,
     webhookSecret: TEST_STRIPE_WEBHOOK_SECRET,
   });
+  // Not a stand-in: the platform's own dry-run sandbox service, which the Worker calls over HTTP.
+  const sandbox = await startSandboxService(0, { secret: "test-sandbox-secret-0123456789" });
+  project.provide("sandboxUrl", sandbox.url);
+  project.provide("sandboxSecret", sandbox.secret);
   project.provide("mailUrl", mail.url);
   project.provide("mailApiUrl", mail.sendUrl);
   project.provide("mailApiKey", mail.apiKey);
@@ -36,7 +41,7 @@ export default async function setup(project: TestProject) {
   project.provide("stripeSecretKey", stripe.secretKey);
   project.provide("stripeWebhookSecret", stripe.webhookSecret);
   return async () => {
-    await Promise.all([mail.close(), receiver.close(), model.close(), stripe.close()]);
+    await Promise.all([mail.close(), receiver.close(), model.close(), stripe.close(), sandbox.close()]);
   };
 }
 
@@ -55,5 +60,8 @@ declare module "vitest" {
     stripeApiUrl: string;
     stripeSecretKey: string;
     stripeWebhookSecret: string;
+    /** The skill dry-run sandbox service (SKILL_SANDBOX_URL, SKILL_SANDBOX_SECRET). */
+    sandboxUrl: string;
+    sandboxSecret: string;
   }
 }

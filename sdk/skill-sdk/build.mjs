@@ -20,4 +20,22 @@ export async function buildCli(outdir = `${here}dist`) {
   });
 }
 
-if (process.argv[1] === fileURLToPath(import.meta.url)) await buildCli();
+/** The platform's sandbox service (`src/sandbox/service.ts`) as plain ESM, for `npm run dev`. */
+export async function buildSandboxService(outdir = `${here}dist`) {
+  await build({
+    entryPoints: { "sandbox-service.gen": `${here}src/sandbox/service.ts` },
+    outdir,
+    outExtension: { ".js": ".mjs" },
+    bundle: true,
+    packages: "external",
+    platform: "node",
+    format: "esm",
+    target: "node20",
+    logLevel: "warning",
+  });
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  await buildCli();
+  await buildSandboxService();
+}

@@ -249,6 +249,8 @@ export const skillVersions = sqliteTable(
     permissions: text("permissions"),
     /** The reviewer's reason for a rejection or requested changes (or an approval note); shown to the tenant */
     reviewNote: text("review_note"),
+    /** JSON of the latest dry-run ({ at, result: { passed, output, permissionsUsed, tests, durationMs, limit? } }) */
+    dryRun: text("dry_run"),
     uploadedBy: text("uploaded_by"),
     submittedAt: text("submitted_at"),
     reviewedBy: text("reviewed_by"),

@@ -19,6 +19,7 @@ import {
   decideReview,
   deprecateTenantVersion,
   deprecateVersionById,
+  dryRunVersion,
   getPrivateSkill,
   listPrivateSkills,
   MAX_PACKAGE_BODY_BYTES,
@@ -105,10 +106,31 @@ const VersionSummary = z
   })
   .openapi("SkillVersionSummary");
 
+const DryRunResult = z
+  .object({
+    passed: z.boolean(),
+    output: z.string().openapi({ description: "The tests' TAP output (at most 64 KiB)" }),
+    permissionsUsed: z.array(
+      z.object({
+        kind: z.string().openapi({ description: "`network` or `env`" }),
+        target: z.string(),
+        allowed: z.boolean(),
+        count: z.number().int(),
+      }),
+    ),
+    tests: z.object({ total: z.number().int(), passed: z.number().int(), failed: z.number().int() }),
+    durationMs: z.number().int(),
+    limit: z.enum(["time", "memory"]).optional(),
+    error: z.string().optional(),
+  })
+  .openapi("DryRunResult");
+const StoredDryRun = z.object({ at: z.string(), result: DryRunResult }).nullable();
+
 const VersionDetail = VersionSummary.extend({
   manifest: Manifest,
   findings: z.array(Finding),
   permissionDiff: PermissionDiff,
+  dryRun: StoredDryRun.openapi({ description: "The latest dry-run of this version, if any" }),
 }).openapi("SkillVersion");
 
 const PrivateSkillBase = z.object({
@@ -308,6 +330,58 @@ privateSkillRoutes.openapi(
     });
     const { manifest: _m, findings: _f, permissions: _p, objectKey: _o, ...rest } = after;
     return c.json({ version: { ...rest, status: rest.status as VersionStatus } }, 200);
+  },
+);
+
+const dryRunDescription =
+  "Runs the version's own tests (`test/**/*.test.mjs`, node:test) in the sandbox that enforces its manifest: " +
+  "only declared domains, answered by a fixture server (`test/fixtures.json`, else an echo), only declared env, " +
+  "the package folder read-only, 10 s and 64 MiB. The result is kept on the version for the reviewer. " +
+  "503 `sandbox_unavailable` when the sandbox service cannot be reached.";
+
+/** Records a dry-run in the audit log: the outcome, never the output (it is the package's to print). */
+function auditDryRun(
+  c: Context<AppEnv>,
+  tenantId: string,
+  run: Awaited<ReturnType<typeof dryRunVersion>>,
+  id: string,
+) {
+  audit(c, {
+    action: "skill.version_dry_run",
+    tenantId,
+    target: { type: "skill_version", id },
+    details: {
+      skillId: run.skill.id,
+      name: run.skill.name,
+      version: run.version.version,
+      passed: run.result.passed,
+      tests: run.result.tests,
+      limit: run.result.limit,
+      refused: run.result.permissionsUsed.filter((u) => !u.allowed).map((u) => `${u.kind}:${u.target}`),
+    },
+  });
+}
+
+privateSkillRoutes.openapi(
+  createRoute({
+    method: "post",
+    path: "/package/{id}/dry-run",
+    tags: ["skills"],
+    summary: "Dry-run a private skill version's tests in the sandbox",
+    description: dryRunDescription,
+    request: { params: z.object({ id: Id.openapi({ description: "The skill version id" }) }) },
+    responses: {
+      200: jsonResponse(DryRunResult, "The run's outcome (passed or not)"),
+      ...errorResponses,
+      503: jsonResponse(ErrorSchema, "`sandbox_unavailable`"),
+    },
+  }),
+  async (c) => {
+    const { id } = c.req.valid("param");
+    const tenantId = c.get("tenantId");
+    const run = await dryRunVersion(c.env, c.get("db"), id, { tenantId });
+    auditDryRun(c, tenantId, run, id);
+    return c.json(run.result as never, 200);
   },
 );
 
@@ -580,6 +654,29 @@ skillReviewRoutes.openapi(
         after: { status: "in_review" },
       },
     });
+    return c.json({ item: await reviewItem(db, skillVersionId) } as never, 200);
+  },
+);
+
+skillReviewRoutes.openapi(
+  createRoute({
+    method: "post",
+    path: "/{skillVersionId}/dry-run",
+    tags: ["skills"],
+    summary: "Dry-run a submitted version's tests in the sandbox (the reviewer's own run)",
+    description: dryRunDescription,
+    request: { params: VersionParam },
+    responses: {
+      200: jsonResponse(z.object({ item: ReviewItem }), "The review item with its new dry-run"),
+      ...errorResponses,
+      503: jsonResponse(ErrorSchema, "`sandbox_unavailable`"),
+    },
+  }),
+  async (c) => {
+    const { skillVersionId } = c.req.valid("param");
+    const db = c.get("db");
+    const run = await dryRunVersion(c.env, db, skillVersionId, { operator: true });
+    auditDryRun(c, run.skill.tenantId ?? "", run, skillVersionId);
     return c.json({ item: await reviewItem(db, skillVersionId) } as never, 200);
   },
 );

@@ -214,6 +214,7 @@ function versionDetail(v: VersionRow, siblings: VersionRow[]) {
     manifest: JSON.parse(v.manifest) as SkillManifest,
     findings: (v.findings ? JSON.parse(v.findings) : []) as Finding[],
     permissionDiff: diffAgainstPrevious(v, siblings),
+    dryRun: storedDryRun(v.dryRun),
   };
 }
 
@@ -437,6 +438,78 @@ export async function submitVersion(db: Database, tenantId: string, versionId: s
   const after = await db.select().from(skillVersions).where(eq(skillVersions.id, versionId)).get();
   if (!after) throw notFound("Skill version");
   return { skill, before: version, after };
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Dry-run: the version's own tests, run by the sandbox service (a Node process; see
+// sdk/skill-sdk/src/sandbox). The latest result is kept on the version for the reviewer.
+
+export interface DryRunOutcome {
+  passed: boolean;
+  output: string;
+  permissionsUsed: Array<{ kind: string; target: string; allowed: boolean; count: number }>;
+  tests: { total: number; passed: number; failed: number };
+  durationMs: number;
+  limit?: "time" | "memory";
+  error?: string;
+}
+
+/** How long the Worker waits for the sandbox: the sandbox's own time limit (10 s) plus start-up. */
+const SANDBOX_WAIT_MS = 30_000;
+
+export async function dryRunVersion(
+  env: Pick<Env, "ARCHIVE" | "SKILL_SANDBOX_URL" | "SKILL_SANDBOX_SECRET" | "SKILL_DRY_RUN_TIMEOUT_MS">,
+  db: Database,
+  versionId: string,
+  scope: { tenantId: string } | { operator: true },
+): Promise<{
+  skill: typeof skills.$inferSelect;
+  version: typeof skillVersions.$inferSelect;
+  result: DryRunOutcome;
+  at: string;
+}> {
+  const { version, skill } =
+    "tenantId" in scope
+      ? await tenantVersion(db, scope.tenantId, versionId)
+      : await versionForReview(db, versionId);
+  if (!version.objectKey) throw notFound("Skill version package");
+  const object = await env.ARCHIVE.get(version.objectKey);
+  if (!object) throw new AppError(409, "package_missing", "The version's package is no longer stored");
+  let response: Response;
+  try {
+    const limit = env.SKILL_DRY_RUN_TIMEOUT_MS ? `?timeoutMs=${Number(env.SKILL_DRY_RUN_TIMEOUT_MS)}` : "";
+    response = await fetch(`${env.SKILL_SANDBOX_URL.replace(/\/$/, "")}/dry-run${limit}`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${env.SKILL_SANDBOX_SECRET}`, "content-type": "application/gzip" },
+      body: await object.arrayBuffer(),
+      signal: AbortSignal.timeout(SANDBOX_WAIT_MS),
+    });
+  } catch (err) {
+    console.error("sandbox unreachable", { error: String(err) });
+    throw new AppError(503, "sandbox_unavailable", "The dry-run sandbox is not reachable; try again shortly");
+  }
+  if (!response.ok) {
+    console.error("sandbox refused the dry-run", { status: response.status });
+    throw new AppError(503, "sandbox_unavailable", "The dry-run sandbox could not run this package");
+  }
+  const result = (await response.json()) as DryRunOutcome;
+  const at = new Date().toISOString();
+  await db
+    .update(skillVersions)
+    .set({ dryRun: JSON.stringify({ at, result }) })
+    .where(eq(skillVersions.id, versionId))
+    .run();
+  return { skill, version, result, at };
+}
+
+/** The stored latest dry-run of a version, or null. */
+export function storedDryRun(raw: string | null): { at: string; result: DryRunOutcome } | null {
+  if (!raw) return null;
+  try {
+    return JSON.parse(raw) as { at: string; result: DryRunOutcome };
+  } catch {
+    return null;
+  }
 }
 
 // ---------------------------------------------------------------------------------------------------

@@ -10,3 +10,4 @@ export {
   tapCounts,
   testFilesOf,
 } from "./dry-run";
+export { type SandboxService, startSandboxService } from "./service";
