@@ -3,8 +3,11 @@
 // 50-file package and for the largest package the limits allow — against unpacking the same bytes
 // alone (gunzip + untar + manifest) in the same run. The library is the one the Worker and the
 // `aegis-skill` CLI use (`@aegis/skill-sdk/package`), bundled here with esbuild for Node.
-// The dry-run sandbox does not exist yet; its start-up overhead will be measured here when it does.
-import { mkdtempSync, rmSync } from "node:fs";
+// Then the dry-run sandbox (`@aegis/skill-sdk/sandbox`, what `aegis-skill dry-run` and the platform's
+// sandbox service run): a small skill's two tests through `runDryRun`, against running the same test
+// file directly with `node` in the same run.
+import { spawn } from "node:child_process";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { performance } from "node:perf_hooks";
@@ -27,6 +30,17 @@ await build({
 const { packPackage, unpackPackage, validatePackage, DEFAULT_PACKAGE_LIMITS } = await import(
   pathToFileURL(out).href
 );
+
+const sandboxOut = join(dir, "sandbox.mjs");
+await build({
+  entryPoints: [resolve(root, "sdk/skill-sdk/src/sandbox/index.ts")],
+  bundle: true,
+  format: "esm",
+  platform: "node",
+  outfile: sandboxOut,
+  logLevel: "silent",
+});
+const { runDryRun } = await import(pathToFileURL(sandboxOut).href);
 
 const enc = new TextEncoder();
 const DOMAINS = ["api.github.com", "*.example.com", "hooks.slack.com"];
@@ -114,6 +128,85 @@ async function measure(label, files) {
   };
 }
 
+/** The scaffold's skill (`aegis-skill init`): a handler and a two-test file. */
+function smallSkill() {
+  const manifest = {
+    manifestVersion: 1,
+    name: "bench-dry-run",
+    version: "1.0.0",
+    displayName: "Bench dry run",
+    description: "Greets someone by name.",
+    category: "communication",
+    entry: "src/index.mjs",
+    runtime: "js",
+    permissions: {
+      network: { allowedDomains: [] },
+      files: { readPaths: [], writePaths: [] },
+      env: { required: [], optional: [] },
+      messages: { send: [] },
+      models: { gateway: false },
+    },
+  };
+  const files = new Map([
+    ["aegis-skill.json", enc.encode(JSON.stringify(manifest))],
+    [
+      "src/index.mjs",
+      enc.encode(
+        "export async function handler(input, ctx) {\n  const name = input?.name ?? 'world';\n  return { greeting: 'Hello, ' + name + '!', at: ctx.now().toISOString() };\n}\n",
+      ),
+    ],
+    [
+      "test/index.test.mjs",
+      enc.encode(`import assert from "node:assert/strict";
+import { test } from "node:test";
+import { handler } from "../src/index.mjs";
+const ctx = { now: () => new Date("2025-01-01T00:00:00Z") };
+test("greets by name", async () => { assert.equal((await handler({ name: "Ada" }, ctx)).greeting, "Hello, Ada!"); });
+test("greets the world", async () => { assert.equal((await handler({}, ctx)).greeting, "Hello, world!"); });
+`),
+    ],
+  ]);
+  return { manifest, files };
+}
+
+function runNode(cwd, file) {
+  return new Promise((done, fail) => {
+    const child = spawn(process.execPath, [file], { cwd, stdio: "ignore" });
+    child.once("error", fail);
+    child.once("close", (code) => (code === 0 ? done() : fail(new Error(`node ${file} exited ${code}`))));
+  });
+}
+
+async function measureDryRun() {
+  const { manifest, files } = smallSkill();
+  const plain = join(dir, "plain-skill");
+  for (const [path, bytes] of files) {
+    mkdirSync(join(plain, path, ".."), { recursive: true });
+    writeFileSync(join(plain, path), bytes);
+  }
+  const first = await runDryRun(files, manifest);
+  if (!first.passed) throw new Error(`dry-run of the bench skill failed:\n${first.output}`);
+  await runNode(plain, "test/index.test.mjs");
+  const n = Math.max(10, Math.floor(RUNS / 2));
+  const sandbox = [];
+  const direct = [];
+  for (let i = 0; i < n; i++) {
+    for (const side of i % 2 ? ["sandbox", "direct"] : ["direct", "sandbox"]) {
+      const t0 = performance.now();
+      if (side === "sandbox") {
+        const result = await runDryRun(files, manifest);
+        if (!result.passed) throw new Error("a dry-run failed during the bench");
+      } else await runNode(plain, "test/index.test.mjs");
+      (side === "sandbox" ? sandbox : direct).push(performance.now() - t0);
+    }
+  }
+  return {
+    n,
+    sandbox: { p50: pct(sandbox, 50), p95: pct(sandbox, 95) },
+    direct: { p50: pct(direct, 50), p95: pct(direct, 95) },
+  };
+}
+
 try {
   const limits = DEFAULT_PACKAGE_LIMITS;
   const results = [
@@ -140,7 +233,15 @@ try {
   }
   process.stdout.write(
     "(baseline: unpacking the same bytes — gunzip, untar, manifest — in the same run; validate = unpack + parse every module + analysis)\n" +
-      "dry-run start-up overhead: not measured yet — the dry-run sandbox is not built (issue 7)\n",
+      "",
+  );
+  const d = await measureDryRun();
+  process.stdout.write(
+    `\nDry run of a two-test skill (${d.n} runs each, alternating)\n` +
+      `  node test/index.test.mjs directly   P50 ${d.direct.p50.toFixed(1)} ms   P95 ${d.direct.p95.toFixed(1)} ms\n` +
+      `  runDryRun (sandboxed child)        P50 ${d.sandbox.p50.toFixed(1)} ms   P95 ${d.sandbox.p95.toFixed(1)} ms\n` +
+      `  ratio ${(d.sandbox.p50 / d.direct.p50).toFixed(2)}× at P50; start-up overhead ${(d.sandbox.p50 - d.direct.p50).toFixed(1)} ms ` +
+      "(temp folder, fixture server, permission model, preload, hooks thread)\n",
   );
 } finally {
   rmSync(dir, { recursive: true, force: true });
