@@ -442,10 +442,31 @@ export interface SkillVersionSummary {
   createdAt: string;
 }
 
+/** What the sandbox saw while a version's own tests ran (`POST …/dry-run`). */
+export interface SkillDryRunResult {
+  passed: boolean;
+  /** The tests' TAP output, at most 64 KiB. */
+  output: string;
+  permissionsUsed: Array<{ kind: "network" | "env"; target: string; allowed: boolean; count: number }>;
+  tests: { total: number; passed: number; failed: number };
+  durationMs: number;
+  /** Set when the sandbox stopped the run. */
+  limit?: "time" | "memory";
+  /** Why nothing ran (no tests, bad fixtures). */
+  error?: string;
+}
+
+/** The latest dry-run kept on a version. */
+export interface SkillDryRun {
+  at: string;
+  result: SkillDryRunResult;
+}
+
 export interface SkillVersionDetail extends SkillVersionSummary {
   manifest: Record<string, unknown>;
   findings: SkillFinding[];
   permissionDiff: SkillPermissionDiff;
+  dryRun: SkillDryRun | null;
 }
 
 export interface PrivateSkillBase {

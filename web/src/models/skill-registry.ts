@@ -5,6 +5,8 @@ import type {
   PrivateSkill,
   PrivateSkillBase,
   PrivateSkillDetail,
+  SkillDryRun,
+  SkillDryRunResult,
   SkillFinding,
   SkillPermissionLists,
   SkillReviewItem,
@@ -67,6 +69,23 @@ export async function submitForReview(versionId: string): Promise<SkillVersionSu
   return version;
 }
 
+/**
+ * Runs the version's own tests in the sandbox (admins only). The answer has no time; the run is kept on
+ * the version, so it also replaces the stored one in the open skill's details.
+ */
+export async function dryRunVersion(versionId: string): Promise<SkillDryRun> {
+  const result = await api.post<SkillDryRunResult>(`${TENANT}/package/${encodeURIComponent(versionId)}/dry-run`);
+  const run = { at: new Date().toISOString(), result };
+  const detail = privateSkillDetail.data.value;
+  if (detail?.versions.some((v) => v.id === versionId)) {
+    privateSkillDetail.set({
+      ...detail,
+      versions: detail.versions.map((v) => (v.id === versionId ? { ...v, dryRun: run } : v)),
+    });
+  }
+  return run;
+}
+
 /** A 422 `package_invalid` carries the findings in `details.findings`, which are not field messages. */
 export function findingsOf(e: unknown): SkillFinding[] {
   if (!(e instanceof ApiError)) return [];
@@ -115,6 +134,13 @@ export async function decide(id: string, decision: ReviewDecision, reason: strin
     `${REVIEW}/${encodeURIComponent(id)}/${decision}`,
     reason.trim() ? { reason: reason.trim() } : {},
   );
+  reviewItem.set(item);
+  return item;
+}
+
+/** The operator's own dry-run; the answer is the review item with the new run. */
+export async function reviewDryRun(id: string): Promise<SkillReviewItem> {
+  const { item } = await api.post<{ item: SkillReviewItem }>(`${REVIEW}/${encodeURIComponent(id)}/dry-run`);
   reviewItem.set(item);
   return item;
 }
