@@ -18,29 +18,22 @@ const root = resolve(import.meta.dirname, "..");
 const RUNS = Number(process.env.BENCH_N ?? 30);
 
 const dir = mkdtempSync(join(tmpdir(), "aegis-bench-skills-"));
-const out = join(dir, "package.mjs");
-await build({
-  entryPoints: [resolve(root, "sdk/skill-sdk/src/package/index.ts")],
-  bundle: true,
-  format: "esm",
-  platform: "node",
-  outfile: out,
-  logLevel: "silent",
-});
-const { packPackage, unpackPackage, validatePackage, DEFAULT_PACKAGE_LIMITS } = await import(
-  pathToFileURL(out).href
-);
-
-const sandboxOut = join(dir, "sandbox.mjs");
-await build({
-  entryPoints: [resolve(root, "sdk/skill-sdk/src/sandbox/index.ts")],
-  bundle: true,
-  format: "esm",
-  platform: "node",
-  outfile: sandboxOut,
-  logLevel: "silent",
-});
-const { runDryRun } = await import(pathToFileURL(sandboxOut).href);
+/** Bundles an SDK entry (TypeScript) for Node and imports it. */
+async function load(entry) {
+  const outfile = join(dir, `${entry.replaceAll("/", "-")}.mjs`);
+  await build({
+    entryPoints: [resolve(root, "sdk/skill-sdk/src", entry)],
+    bundle: true,
+    format: "esm",
+    platform: "node",
+    outfile,
+    logLevel: "silent",
+  });
+  return import(pathToFileURL(outfile).href);
+}
+const { packPackage, unpackPackage, validatePackage, DEFAULT_PACKAGE_LIMITS } =
+  await load("package/index.ts");
+const { runDryRun } = await load("sandbox/index.ts");
 
 const enc = new TextEncoder();
 const DOMAINS = ["api.github.com", "*.example.com", "hooks.slack.com"];

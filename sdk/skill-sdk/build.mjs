@@ -5,10 +5,10 @@ import { build } from "esbuild";
 
 const here = fileURLToPath(new URL(".", import.meta.url));
 
-/** Builds the bundle into `outdir` (default dist/ beside this file). */
-export async function buildCli(outdir = `${here}dist`) {
+/** One entry bundled to `<outdir>/<name>.mjs`: plain ESM for Node 20, dependencies left as imports. */
+async function bundle(name, entry, outdir) {
   await build({
-    entryPoints: { "cli.gen": `${here}src/cli.ts` },
+    entryPoints: { [name]: `${here}${entry}` },
     outdir,
     outExtension: { ".js": ".mjs" },
     bundle: true,
@@ -20,20 +20,12 @@ export async function buildCli(outdir = `${here}dist`) {
   });
 }
 
-/** The platform's sandbox service (`src/sandbox/service.ts`) as plain ESM, for `npm run dev`. */
-export async function buildSandboxService(outdir = `${here}dist`) {
-  await build({
-    entryPoints: { "sandbox-service.gen": `${here}src/sandbox/service.ts` },
-    outdir,
-    outExtension: { ".js": ".mjs" },
-    bundle: true,
-    packages: "external",
-    platform: "node",
-    format: "esm",
-    target: "node20",
-    logLevel: "warning",
-  });
-}
+/** Builds the CLI bundle into `outdir` (default dist/ beside this file). */
+export const buildCli = (outdir = `${here}dist`) => bundle("cli.gen", "src/cli.ts", outdir);
+
+/** The platform's sandbox service (`src/sandbox/service.ts`), for `npm run dev`. */
+export const buildSandboxService = (outdir = `${here}dist`) =>
+  bundle("sandbox-service.gen", "src/sandbox/service.ts", outdir);
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   await buildCli();
