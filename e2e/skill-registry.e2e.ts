@@ -19,7 +19,8 @@ function cli(args: string[], cwd: string): string {
 /**
  * A private skill from package to review: the demo admin validates and uploads a package made by
  * `aegis-skill pack`, submits the draft; the operator starts the review and requests changes with a
- * reason; the tenant sees that reason on the version.
+ * reason; the tenant sees that reason on the version. A dry-run of the package's own tests from the
+ * tenant's page is kept on the version, where the reviewer sees it.
  */
 describe("private skills and their review in the browser", () => {
   const baseUrl = inject("baseUrl");
@@ -158,6 +159,55 @@ describe("private skills and their review in the browser", () => {
     // changes_requested can be submitted again.
     await version.getByRole("button", { name: "Submit for review" }).waitFor();
     await shot(tenant, "skills-06-changes-requested");
+    expect(errors).toEqual([]);
+  });
+
+  it("a dry-run from the tenant's page runs the package's tests and the reviewer sees it", async () => {
+    // `aegis-skill init` scaffolds test/index.test.mjs with two passing tests, packed with the skill.
+    await operator.reload();
+    const review = operator.getByTestId("review-dry-run");
+    await review.waitFor();
+    expect(await review.getByTestId("dry-run-result").getAttribute("data-state")).toBe("empty");
+    expect(await review.innerText()).toContain("Not run yet");
+    await shot(operator, "skills-07-review-not-run");
+
+    const version = tenant.getByTestId(`version-${name}-0.1.0`);
+    const button = version.getByRole("button", { name: "Dry run" });
+    await button.click();
+    const verdict = version.getByTestId("dry-run-verdict");
+    await verdict.waitFor({ timeout: 45_000 });
+    expect(await verdict.innerText()).toBe("Passed");
+    expect(await version.getByTestId("dry-run-summary").innerText()).toMatch(
+      /^2\/2 tests passed · \d[\d,]* ms · just now$/,
+    );
+    // The greeting touches neither the network nor the environment.
+    expect(await version.getByTestId("dry-run-permissions").innerText()).toBe("None");
+    const output = await version.getByTestId("dry-run-output").innerText();
+    expect(output).toContain("ok 1 - greets by name");
+    expect(output).toContain("ok 2 - greets the world without a name");
+    expect(await button.isEnabled()).toBe(true);
+    await shot(tenant, "skills-08-dry-run");
+
+    // The run is kept on the version: the details show it after a reload.
+    await tenant.reload();
+    const card = tenant.getByTestId(`private-skill-${name}`);
+    await card.getByRole("button", { name: "Show permissions and findings" }).click();
+    await version.getByTestId("permission-diff").waitFor();
+    expect(await version.getByTestId("dry-run-verdict").innerText()).toBe("Passed");
+
+    // …and the reviewer sees the stored run, then runs it again from the review page.
+    await operator.reload();
+    await review.getByTestId("dry-run-verdict").waitFor();
+    expect(await review.getByTestId("dry-run-verdict").innerText()).toBe("Passed");
+    expect(await review.getByTestId("dry-run-summary").innerText()).toContain("2/2 tests passed");
+    expect(await review.getByTestId("dry-run-output").innerText()).toContain("ok 1 - greets by name");
+    const before = await review.locator("time").getAttribute("datetime");
+    await review.getByRole("button", { name: "Run dry-run" }).click();
+    await expect
+      .poll(() => review.locator("time").getAttribute("datetime"), { timeout: 45_000 })
+      .not.toBe(before);
+    expect(await review.getByTestId("dry-run-verdict").innerText()).toBe("Passed");
+    await shot(operator, "skills-09-review-dry-run");
     expect(errors).toEqual([]);
   });
 });

@@ -74,7 +74,9 @@ export async function submitForReview(versionId: string): Promise<SkillVersionSu
  * the version, so it also replaces the stored one in the open skill's details.
  */
 export async function dryRunVersion(versionId: string): Promise<SkillDryRun> {
-  const result = await api.post<SkillDryRunResult>(`${TENANT}/package/${encodeURIComponent(versionId)}/dry-run`);
+  const result = await api.post<SkillDryRunResult>(
+    `${TENANT}/package/${encodeURIComponent(versionId)}/dry-run`,
+  );
   const run = { at: new Date().toISOString(), result };
   const detail = privateSkillDetail.data.value;
   if (detail?.versions.some((v) => v.id === versionId)) {

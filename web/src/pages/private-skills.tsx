@@ -1,6 +1,7 @@
 import { useSignal } from "@preact/signals";
 import { useEffect } from "preact/hooks";
 import { errorMessage } from "../api";
+import { DryRunResult } from "../components/dry-run-result";
 import {
   Checklist,
   FindingsList,
@@ -11,6 +12,7 @@ import { Banner, BusyButton, Card, EmptyState, ErrorBanner, Loading, PageHeader 
 import { dateTime, humanize } from "../format";
 import { canWrite } from "../models/session";
 import {
+  dryRunVersion,
   findingsOf,
   privateSkillDetail,
   privateSkills,
@@ -21,7 +23,7 @@ import {
 } from "../models/skill-registry";
 import { showToast } from "../models/toasts";
 import { Link } from "../router";
-import type { PrivateSkill, SkillFinding, SkillValidation, SkillVersionSummary } from "../types";
+import type { PrivateSkill, SkillDryRun, SkillFinding, SkillValidation, SkillVersionSummary } from "../types";
 
 function UploadCard() {
   const file = useSignal<File | null>(null);
@@ -129,11 +131,30 @@ function UploadCard() {
 }
 
 function VersionRow({ skill, version }: { skill: PrivateSkill; version: SkillVersionSummary }) {
-  const busy = useSignal(false);
+  const busy = useSignal<"submit" | "dry-run" | null>(null);
   const error = useSignal<unknown>(null);
+  /** A run started here; the list has no stored runs, only the opened details do. */
+  const ran = useSignal<SkillDryRun | null>(null);
   const detail = privateSkillDetail.data.value;
   const full = detail?.id === skill.id ? detail.versions.find((x) => x.id === version.id) : undefined;
+  const dryRun = ran.value ?? full?.dryRun ?? null;
   const noteTone = version.status === "rejected" ? "danger" : "warning";
+  const act = async (action: "submit" | "dry-run") => {
+    busy.value = action;
+    error.value = null;
+    try {
+      if (action === "submit") {
+        await submitForReview(version.id);
+        showToast(`v${version.version} submitted for review`);
+      } else {
+        ran.value = await dryRunVersion(version.id);
+      }
+    } catch (e) {
+      error.value = e;
+    } finally {
+      busy.value = null;
+    }
+  };
   return (
     <li class="version-row" data-testid={`version-${skill.name}-${version.version}`}>
       <div class="version-head">
@@ -144,26 +165,30 @@ function VersionRow({ skill, version }: { skill: PrivateSkill; version: SkillVer
           {version.submittedAt && ` · submitted ${dateTime(version.submittedAt)}`}
           {version.reviewedAt && ` · reviewed ${dateTime(version.reviewedAt)}`}
         </span>
-        {canWrite.value && SUBMITTABLE.includes(version.status) && (
-          <BusyButton
-            class="btn btn-sm btn-primary"
-            busy={busy.value}
-            busyLabel="Submitting…"
-            onClick={async () => {
-              busy.value = true;
-              error.value = null;
-              try {
-                await submitForReview(version.id);
-                showToast(`v${version.version} submitted for review`);
-              } catch (e) {
-                error.value = e;
-              } finally {
-                busy.value = false;
-              }
-            }}
-          >
-            Submit for review
-          </BusyButton>
+        {canWrite.value && (
+          <div class="version-actions">
+            <BusyButton
+              class="btn btn-sm"
+              busy={busy.value === "dry-run"}
+              busyLabel="Running…"
+              disabled={busy.value !== null}
+              title="Run the version's own tests in the sandbox that enforces its permissions"
+              onClick={() => void act("dry-run")}
+            >
+              Dry run
+            </BusyButton>
+            {SUBMITTABLE.includes(version.status) && (
+              <BusyButton
+                class="btn btn-sm btn-primary"
+                busy={busy.value === "submit"}
+                busyLabel="Submitting…"
+                disabled={busy.value !== null}
+                onClick={() => void act("submit")}
+              >
+                Submit for review
+              </BusyButton>
+            )}
+          </div>
         )}
       </div>
       {version.reviewNote && (version.status === "changes_requested" || version.status === "rejected") && (
@@ -193,6 +218,21 @@ function VersionRow({ skill, version }: { skill: PrivateSkill; version: SkillVer
             <FindingsList findings={full.findings} />
           </section>
         </div>
+      )}
+      {(full || dryRun) && (
+        <section class="review-section" data-testid="dry-run">
+          <div class="review-head">
+            <h3>Dry run</h3>
+          </div>
+          <DryRunResult
+            run={dryRun}
+            empty={
+              canWrite.value
+                ? "Dry run runs the version's tests in a sandbox that allows only what its manifest declares."
+                : "An admin of your workspace can run the version's tests in the sandbox."
+            }
+          />
+        </section>
       )}
     </li>
   );

@@ -1,5 +1,6 @@
 import { useSignal } from "@preact/signals";
 import { useEffect } from "preact/hooks";
+import { DryRunResult } from "../components/dry-run-result";
 import { FindingsList, PermissionDiffView, VersionStatusBadge } from "../components/skill-registry";
 import {
   BusyButton,
@@ -18,6 +19,7 @@ import {
   permissionSentences,
   REVIEW_FILTERS,
   type ReviewDecision,
+  reviewDryRun,
   reviewItem,
   reviewQueue,
   startReview,
@@ -248,6 +250,43 @@ function Decision({ item }: { item: SkillReviewItem }) {
   );
 }
 
+function DryRunCard({ item }: { item: SkillReviewItem }) {
+  const busy = useSignal(false);
+  const error = useSignal<unknown>(null);
+  return (
+    <Card
+      title="Dry run"
+      data-testid="review-dry-run"
+      actions={
+        <BusyButton
+          class="btn btn-sm"
+          busy={busy.value}
+          busyLabel="Running…"
+          onClick={async () => {
+            busy.value = true;
+            error.value = null;
+            try {
+              await reviewDryRun(item.id);
+            } catch (e) {
+              error.value = e;
+            } finally {
+              busy.value = false;
+            }
+          }}
+        >
+          Run dry-run
+        </BusyButton>
+      }
+    >
+      <ErrorBanner error={error.value} title="The dry-run did not run" />
+      <DryRunResult
+        run={item.dryRun}
+        empty="Runs the version's own tests in a sandbox that allows only what its manifest declares; the tenant can run it too."
+      />
+    </Card>
+  );
+}
+
 export function SkillReviewItemPage({ id }: { id: string }) {
   useEffect(() => {
     reviewItem.reset();
@@ -306,6 +345,7 @@ export function SkillReviewItemPage({ id }: { id: string }) {
                 <FindingsList findings={item.findings} testId="review-findings" />
               </div>
             </Card>
+            <DryRunCard item={item} />
             <Card title="Package">
               <div>
                 <DefinitionList
