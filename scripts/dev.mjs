@@ -21,10 +21,10 @@ import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { createWriteStream, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { resolve } from "node:path";
+import { buildSandboxService } from "../sdk/skill-sdk/build.mjs";
 import { freePort, run, waitForHttp } from "./lib/proc.mjs";
 import { start as startMailSink } from "./standins/mail.mjs";
 import { start as startModelUpstream } from "./standins/model-upstream.mjs";
-import { buildSandboxService } from "../sdk/skill-sdk/build.mjs";
 import { start as startStripe } from "./standins/stripe.mjs";
 
 const root = resolve(import.meta.dirname, "..");

@@ -20,7 +20,10 @@ export interface SandboxService {
 /** At most this many dry-runs at once; more wait their turn (each is a Node process). */
 const CONCURRENCY = 2;
 
-export async function startSandboxService(port: number, options: { secret: string }): Promise<SandboxService> {
+export async function startSandboxService(
+  port: number,
+  options: { secret: string },
+): Promise<SandboxService> {
   const expected = Buffer.from(`Bearer ${options.secret}`);
   let running = 0;
   const waiting: Array<() => void> = [];
@@ -38,9 +41,11 @@ export async function startSandboxService(port: number, options: { secret: strin
       res.writeHead(status, { "content-type": "application/json" });
       res.end(JSON.stringify(body));
     };
-    const fail = (status: number, code: string, message: string) => answer(status, { error: { code, message } });
+    const fail = (status: number, code: string, message: string) =>
+      answer(status, { error: { code, message } });
     const url = new URL(req.url ?? "/", "http://sandbox");
-    if (req.method !== "POST" || url.pathname !== "/dry-run") return fail(404, "not_found", "POST /dry-run only");
+    if (req.method !== "POST" || url.pathname !== "/dry-run")
+      return fail(404, "not_found", "POST /dry-run only");
     const given = Buffer.from(req.headers.authorization ?? "");
     if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
       return fail(401, "unauthorized", "A valid sandbox secret is required");
