@@ -465,9 +465,19 @@ test("reaches its declared API", async () => {
       { kind: "network", target: "elsewhere.example", allowed: false, count: 1 },
     ]);
 
+    const tenantRun = (
+      await callJson("GET", `/api/admin/skills/review/${versionId}`, { token: await operatorToken() })
+    ).body.item.dryRun;
+    expect(tenantRun.result).toMatchObject({ passed: true, tests: { total: 2 } });
+
+    // Submitting runs it again in the background, so the reviewer finds a fresh outcome waiting.
     expect(await submit(tenant, versionId)).toMatchObject({ status: 200 });
     const op = await operatorToken();
-    const item = await callJson("GET", `/api/admin/skills/review/${versionId}`, { token: op });
+    let item = await callJson("GET", `/api/admin/skills/review/${versionId}`, { token: op });
+    await vi.waitFor(async () => {
+      item = await callJson("GET", `/api/admin/skills/review/${versionId}`, { token: op });
+      expect(item.body.item.dryRun.at > tenantRun.at).toBe(true);
+    });
     expect(item.body.item.dryRun.result).toMatchObject({ passed: true, tests: { total: 2 } });
 
     // The reviewer can run it again; the item shows the new run.
@@ -476,7 +486,7 @@ test("reaches its declared API", async () => {
     expect(again.body.item.dryRun.at > item.body.item.dryRun.at).toBe(true);
     await vi.waitFor(async () => {
       const rows = (await auditRows(tenant.tenantId)).filter((r) => r.action === "skill.version_dry_run");
-      expect(rows.length).toBe(2);
+      expect(rows.length).toBe(3);
       expect(JSON.parse(rows[0]?.details ?? "{}")).toMatchObject({
         passed: true,
         refused: ["network:elsewhere.example"],
@@ -517,6 +527,31 @@ test("reaches its declared API", async () => {
     expect(foreign.status).toBe(404);
     expect(JSON.stringify(foreign.body)).not.toContain("dry-runner");
     expect((await dryRun(tenant.adminToken, "x".repeat(81))).status).toBe(400);
+  });
+
+  it("submit validates the stored package again: one that no longer passes is 422 and stays a draft", async () => {
+    const stored = await uploadOk(
+      tenant,
+      await pkg("dry-tampered", "1.0.0", {
+        files: { "test/a.test.mjs": 'import { test } from "node:test";\ntest("x", () => {});\n' },
+      }),
+    );
+    const id = stored.version.id as string;
+    // What is stored under the version's key stops passing the analysis (here: it now reaches an
+    // undeclared host), as a package would after the analysis learns a new rule.
+    await env.ARCHIVE.put(
+      `skills/${stored.version.sha256}.tgz`,
+      await pkg("dry-tampered", "1.0.0", {
+        source: 'export const handler = () => fetch("https://undeclared.example/x");\n',
+      }),
+    );
+    const res = await submit(tenant, id);
+    expect(res.status).toBe(422);
+    expect(res.body.code).toBe("package_invalid");
+    expect(res.body.details.findings[0]).toMatchObject({ rule: "undeclared_network", file: "src/index.mjs" });
+    const list = await callJson("GET", "/api/dashboard/skills/private", { token: tenant.adminToken });
+    const skill = list.body.data.find((s: { name: string }) => s.name === "dry-tampered");
+    expect(skill.versions[0].status).toBe("draft");
   });
 
   it("answers 503 sandbox_unavailable when the sandbox cannot be reached, and stores nothing", async () => {

@@ -312,11 +312,19 @@ privateSkillRoutes.openapi(
       200: jsonResponse(z.object({ version: VersionSummary }), "Submitted"),
       ...errorResponses,
       409: jsonResponse(ErrorSchema, "`invalid_transition` from any other state"),
+      422: jsonResponse(ErrorSchema, "`package_invalid`: the stored package no longer passes validation"),
     },
   }),
   async (c) => {
     const { id } = c.req.valid("param");
-    const { skill, before, after } = await submitVersion(c.get("db"), c.get("tenantId"), id);
+    const tenantId = c.get("tenantId");
+    const { skill, before, after } = await submitVersion(c.get("db"), c.env.ARCHIVE, tenantId, id);
+    // The reviewer should find the tests' outcome waiting: dry-run it in the background.
+    c.executionCtx.waitUntil(
+      dryRunVersion(c.env, c.get("db"), id, { tenantId })
+        .then((run) => auditDryRun(c, tenantId, run, id))
+        .catch((err) => console.error("dry-run after submit failed", { id, error: String(err) })),
+    );
     audit(c, {
       action: "skill.version_submitted",
       target: { type: "skill_version", id },

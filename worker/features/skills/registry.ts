@@ -427,8 +427,28 @@ async function tenantVersion(db: Database, tenantId: string, versionId: string) 
   return row;
 }
 
-export async function submitVersion(db: Database, tenantId: string, versionId: string) {
+/**
+ * Submits a version for review. The stored package is validated again first (the analysis may have
+ * learned rules since the upload): a package that no longer passes is 422 `package_invalid` and stays
+ * where it was.
+ */
+export async function submitVersion(db: Database, bucket: R2Bucket, tenantId: string, versionId: string) {
   const { version, skill } = await tenantVersion(db, tenantId, versionId);
+  if (!SUBMITTABLE.includes(version.status as VersionStatus))
+    throw invalidTransition(version.status, "pending_review");
+  const object = version.objectKey ? await bucket.get(version.objectKey) : null;
+  if (!object) throw new AppError(409, "package_missing", "The version's package is no longer stored");
+  const analysis = await validatePackage(new Uint8Array(await object.arrayBuffer()));
+  if (!analysis.valid)
+    throw new AppError(
+      422,
+      "package_invalid",
+      "The package no longer passes validation; it was not submitted",
+      {
+        findings: analysis.findings,
+        checklist: analysis.checklist,
+      },
+    );
   const res = await db
     .update(skillVersions)
     .set({ status: "pending_review", submittedAt: new Date().toISOString() })
