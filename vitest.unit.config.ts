@@ -5,5 +5,7 @@ export default defineConfig({
   test: {
     include: ["worker/lib/**/*.test.ts", "sdk/**/*.test.ts", "scripts/standins/**/*.test.ts"],
     environment: "node",
+    // The SDK is built once (the CLI, its publishable library, the sandbox's SDK bundle) before the tests.
+    globalSetup: ["./sdk/skill-sdk/test-setup.mjs"],
   },
 });

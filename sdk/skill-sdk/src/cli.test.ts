@@ -49,12 +49,10 @@ async function closedPort(): Promise<number> {
   return port;
 }
 
+// dist/ is built once by the unit suite's global setup (sdk/skill-sdk/test-setup.mjs).
 beforeAll(async () => {
-  const build = spawnSync(process.execPath, [join(packageDir, "build.mjs")], { encoding: "utf8" });
-  expect(build.stderr).toBe("");
-  expect(build.status).toBe(0);
   work = await mkdtemp(join(tmpdir(), "aegis-skill-"));
-}, 30_000);
+});
 
 afterAll(async () => {
   if (work) await rm(work, { recursive: true, force: true });

@@ -1,4 +1,7 @@
 // The workerd-safe entry. Node-only helpers live in "./node" (node-host.ts) and "./testing".
+
+// The zod the SDK validates with, so skills define their input and output schemas with the same one.
+export { z } from "zod";
 export {
   AGENT_STATES,
   type AgentState,

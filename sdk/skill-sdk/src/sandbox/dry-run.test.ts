@@ -53,6 +53,32 @@ test("adds", () => { assert.equal(1 + 1, 2); });`,
     expect(result.permissionsUsed).toEqual([]);
   });
 
+  it("tests can import the SDK, as the agent runtime provides it, and its context enforces the manifest", async () => {
+    const result = await runDryRun(
+      pkg(`import { createMemoryKv, defineSkill, PermissionDeniedError } from "@aegis/skill-sdk";
+import { z } from "zod";
+test("defineSkill", async () => {
+  const skill = defineSkill({
+    manifest: ${JSON.stringify(manifest())},
+    input: z.object({}),
+    output: z.object({ refused: z.boolean() }),
+    async handler(_input, ctx) {
+      try { await ctx.fetch("https://api.example.com/"); return { refused: false }; }
+      catch (e) { return { refused: e instanceof PermissionDeniedError }; }
+    },
+  });
+  const host = { fetch, readFile: async () => null, writeFile: async () => {}, listFiles: async () => [], env: {},
+    sendMessage: async () => ({}), callModel: async () => ({}), kv: createMemoryKv(), reportStatus: async () => {},
+    now: () => new Date(0), reportPermissionUse: () => {} };
+  assert.deepEqual(await skill.run({}, host), { refused: true });
+});`),
+      manifest(),
+      quick,
+    );
+    expect(result.output).toContain("ok 1 - defineSkill");
+    expect(result.passed).toBe(true);
+  });
+
   it("a failing test fails the run", async () => {
     const result = await runDryRun(pkg(`test("wrong", () => { assert.equal(1, 2); });`), manifest(), quick);
     expect(result.passed).toBe(false);

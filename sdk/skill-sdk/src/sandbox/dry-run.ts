@@ -12,7 +12,7 @@
 // - a heap limit (`--max-old-space-size`) and a wall-clock limit, after which it is killed.
 // The CLI (`aegis-skill dry-run`) and the platform's sandbox service both call `runDryRun`.
 import { spawn } from "node:child_process";
-import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
@@ -108,6 +108,28 @@ export async function runDryRun(
       await mkdir(dirname(target), { recursive: true });
       await writeFile(target, bytes);
     }
+    // The SDK, as the agent runtime provides it: tests may import { defineSkill } from "@aegis/skill-sdk".
+    const sdk = await sandboxSdk();
+    if (sdk !== null) {
+      const at = join(pkg, "node_modules", "@aegis", "skill-sdk");
+      await mkdir(at, { recursive: true });
+      await writeFile(
+        join(at, "package.json"),
+        JSON.stringify({ name: "@aegis/skill-sdk", type: "module", exports: "./index.js" }),
+      );
+      await writeFile(join(at, "index.js"), sdk);
+      // `import { z } from "zod"` gets the SDK's own zod (the SDK also exports it as `z`).
+      const zod = join(pkg, "node_modules", "zod");
+      await mkdir(zod, { recursive: true });
+      await writeFile(
+        join(zod, "package.json"),
+        JSON.stringify({ name: "zod", type: "module", exports: "./index.js" }),
+      );
+      await writeFile(
+        join(zod, "index.js"),
+        'import { z } from "@aegis/skill-sdk";\nexport { z };\nexport default z;\n',
+      );
+    }
     await mkdir(harness, { recursive: true });
     await writeFile(join(harness, "preload.mjs"), PRELOAD_SOURCE);
     await writeFile(join(harness, "hooks.mjs"), HOOKS_SOURCE);
@@ -188,6 +210,30 @@ export async function runDryRun(
     await fixtureServer.close();
     await rm(root, { recursive: true, force: true });
   }
+}
+
+let sdkSource: Promise<string | null> | undefined;
+
+/**
+ * The self-contained SDK bundle (dist/sandbox-sdk.gen.mjs, made by build.mjs) beside this module once
+ * bundled (the CLI, the sandbox service, the library), or in dist/ when running from the sources.
+ */
+function sandboxSdk(): Promise<string | null> {
+  sdkSource ??= (async () => {
+    for (const candidate of [
+      "./sandbox-sdk.gen.mjs",
+      "../sandbox-sdk.gen.mjs",
+      "../../dist/sandbox-sdk.gen.mjs",
+    ]) {
+      try {
+        return await readFile(new URL(candidate, import.meta.url), "utf8");
+      } catch {
+        // not there; try the next place
+      }
+    }
+    return null;
+  })();
+  return sdkSource;
 }
 
 type Fixtures = Map<string, { status: number; headers: Record<string, string>; body: string }>;
