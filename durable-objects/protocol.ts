@@ -249,6 +249,17 @@ export type FeedEvent =
       quota: number;
       at: string;
     }
+  | {
+      /** A private skill version changed under the operator's hands (review) or was dry-run. */
+      event: "skill_version";
+      skillId: string;
+      versionId: string;
+      name: string;
+      version: string;
+      status: string;
+      change: "review_started" | "approved" | "rejected" | "changes_requested" | "deprecated" | "dry_run";
+      at: string;
+    }
   | { event: "subscribed"; filters: FeedFilters }
   | { event: "error"; code: string; message: string };
 

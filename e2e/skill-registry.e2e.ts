@@ -155,10 +155,12 @@ describe("private skills and their review in the browser", () => {
     await expect.poll(() => status.getAttribute("data-status")).toBe("changes_requested");
     expect(await operator.getByTestId("review-decided").innerText()).toContain(reason);
 
-    await tenant.reload();
+    // No reload: the decision reaches the open private skills page over the live feed.
     const version = tenant.getByTestId(`version-${name}-0.1.0`);
-    await version.waitFor();
-    expect(await version.getByTestId("version-status").getAttribute("data-status")).toBe("changes_requested");
+    await expect
+      .poll(() => version.getByTestId("version-status").getAttribute("data-status"), { timeout: 10_000 })
+      .toBe("changes_requested");
+    expect(await tenant.getByText(/ v0\.1\.0 needs changes$/).count()).toBe(1);
     expect(await version.getByTestId("review-note").innerText()).toContain(reason);
     // changes_requested can be submitted again.
     await version.getByRole("button", { name: "Submit for review" }).waitFor();

@@ -16,6 +16,7 @@ import {
   type TenantFixture,
 } from "./helpers";
 import { manifestOf, skillPackage, text } from "./skill-fixtures";
+import { openSocket } from "./sockets";
 
 const pkg = skillPackage;
 
@@ -492,6 +493,51 @@ test("reaches its declared API", async () => {
         refused: ["network:elsewhere.example"],
       });
     });
+  });
+
+  it("review decisions and dry-runs reach the tenant's live feed, and only that tenant's", async () => {
+    const stored = await uploadOk(
+      tenant,
+      await pkg("dry-live", "1.0.0", {
+        files: { "test/a.test.mjs": 'import { test } from "node:test";\ntest("ok", () => {});\n' },
+      }),
+    );
+    const id = stored.version.id as string;
+    const feed = await openSocket(`/ws/messages?token=${tenant.adminToken}`);
+    await feed.next((f) => f.event === "subscribed");
+    const other = await provisionTenant(await operatorToken(), { planTier: "growth" });
+    const foreign = await openSocket(`/ws/messages?token=${other.adminToken}`);
+    await foreign.next((f) => f.event === "subscribed");
+
+    expect((await submit(tenant, id)).status).toBe(200);
+    // The dry-run that submitting starts in the background announces itself when it is done…
+    expect(
+      await feed.next((f) => f.event === "skill_version" && f.change === "dry_run", 30_000),
+    ).toMatchObject({
+      skillId: stored.skill.id,
+      versionId: id,
+      name: "dry-live",
+      version: "1.0.0",
+    });
+    // …and so does each step of the review.
+    const op = await operatorToken();
+    await callJson("PUT", `/api/admin/skills/review/${id}/start`, { token: op });
+    expect(
+      await feed.next((f) => f.event === "skill_version" && f.change === "review_started"),
+    ).toMatchObject({
+      versionId: id,
+      status: "in_review",
+    });
+    await review(op, id, "approve", {});
+    expect(await feed.next((f) => f.event === "skill_version" && f.change === "approved")).toMatchObject({
+      versionId: id,
+      status: "approved",
+    });
+    foreign.send({ op: "ping" });
+    await foreign.next((f) => f.event === "pong" || f.op === "pong");
+    expect(foreign.frames.filter((f) => f.event === "skill_version")).toEqual([]);
+    feed.close();
+    foreign.close();
   });
 
   it("a test that never ends is stopped at the time limit and reported as such", async () => {

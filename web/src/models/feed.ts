@@ -163,6 +163,27 @@ export function parseFeedEvent(raw: string): FeedEvent | null {
         ),
         at,
       };
+    case "skill_version": {
+      const changes = [
+        "review_started",
+        "approved",
+        "rejected",
+        "changes_requested",
+        "deprecated",
+        "dry_run",
+      ];
+      if (!str(v.skillId) || !str(v.versionId) || !str(v.change) || !changes.includes(v.change)) return null;
+      return {
+        event: "skill_version",
+        skillId: v.skillId,
+        versionId: v.versionId,
+        name: str(v.name) ? v.name : v.skillId,
+        version: str(v.version) ? v.version : "",
+        status: str(v.status) ? v.status : "",
+        change: v.change as Extract<FeedEvent, { event: "skill_version" }>["change"],
+        at,
+      };
+    }
     case "subscribed":
       return { event: "subscribed", filters: isRecord(v.filters) ? (v.filters as FeedFilters) : {} };
     case "error":

@@ -10,6 +10,7 @@ import {
 } from "../components/skill-registry";
 import { Banner, BusyButton, Card, EmptyState, ErrorBanner, Loading, PageHeader } from "../components/ui";
 import { dateTime, humanize } from "../format";
+import { useFeed } from "../models/feed";
 import { canWrite } from "../models/session";
 import {
   dryRunVersion,
@@ -281,11 +282,28 @@ function SkillCard({ skill }: { skill: PrivateSkill }) {
   );
 }
 
+const DECISION_TEXT: Record<string, string> = {
+  review_started: "is in review",
+  approved: "was approved",
+  rejected: "was rejected",
+  changes_requested: "needs changes",
+  deprecated: "was deprecated",
+};
+
 export function PrivateSkillsPage() {
   useEffect(() => {
     void privateSkills.load();
     return () => privateSkillDetail.reset();
   }, []);
+  // A review decision or a dry-run shows up here as it happens: reload what changed.
+  useFeed((e) => {
+    if (e.event !== "skill_version") return;
+    void privateSkills.load();
+    if (privateSkillDetail.data.value?.id === e.skillId) void privateSkillDetail.load(e.skillId);
+    const text = DECISION_TEXT[e.change];
+    const shown = privateSkills.data.value?.data.find((s) => s.id === e.skillId)?.displayName ?? e.name;
+    if (text) showToast(`${shown} v${e.version} ${text}`, e.change === "approved" ? "success" : "info");
+  });
   const skills = privateSkills.data.value?.data;
   return (
     <>

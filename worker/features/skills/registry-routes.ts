@@ -1,6 +1,7 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import { bodyLimit } from "hono/body-limit";
+import type { FeedEvent } from "../../../durable-objects/protocol";
 import type { AppEnv } from "../../env";
 import {
   createRouter,
@@ -12,6 +13,7 @@ import {
   pageMeta,
   pageSchema,
 } from "../../lib/http";
+import { hubStub } from "../../lib/objects";
 import { audit } from "../audit/record";
 import { actorOf } from "../auth/principal";
 import {
@@ -347,6 +349,36 @@ const dryRunDescription =
   "the package folder read-only, 10 s and 64 MiB. The result is kept on the version for the reviewer. " +
   "503 `sandbox_unavailable` when the sandbox service cannot be reached.";
 
+type VersionChange = Extract<FeedEvent, { event: "skill_version" }>["change"];
+
+/**
+ * Tells the tenant's open dashboards (the live feed) that one of its skill versions changed, so the
+ * private skills page shows a decision or a dry-run without a reload. Best effort, after the response.
+ */
+function announceVersion(
+  c: Context<AppEnv>,
+  skill: { id: string; name: string; tenantId: string | null },
+  version: { id: string; version: string; status: string },
+  change: VersionChange,
+) {
+  if (!skill.tenantId) return;
+  const event: FeedEvent = {
+    event: "skill_version",
+    skillId: skill.id,
+    versionId: version.id,
+    name: skill.name,
+    version: version.version,
+    status: version.status,
+    change,
+    at: new Date().toISOString(),
+  };
+  c.executionCtx.waitUntil(
+    hubStub(c.env, skill.tenantId)
+      .publish(event)
+      .catch((err) => console.error("skill_version feed event failed", { error: String(err) })),
+  );
+}
+
 /** Records a dry-run in the audit log: the outcome, never the output (it is the package's to print). */
 function auditDryRun(
   c: Context<AppEnv>,
@@ -368,6 +400,7 @@ function auditDryRun(
       refused: run.result.permissionsUsed.filter((u) => !u.allowed).map((u) => `${u.kind}:${u.target}`),
     },
   });
+  announceVersion(c, run.skill, run.version, "dry_run");
 }
 
 privateSkillRoutes.openapi(
@@ -662,6 +695,7 @@ skillReviewRoutes.openapi(
         after: { status: "in_review" },
       },
     });
+    announceVersion(c, skill, { ...before, status: "in_review" }, "review_started");
     return c.json({ item: await reviewItem(db, skillVersionId) } as never, 200);
   },
 );
@@ -756,6 +790,7 @@ for (const decision of Object.keys(REVIEW_DECISIONS) as ReviewDecision[]) {
             after: { version: m.to },
           },
         });
+      announceVersion(c, skill, after, rule.status as VersionChange);
       return c.json({ item: await reviewItem(db, skillVersionId) } as never, 200);
     },
   );
@@ -795,6 +830,7 @@ skillReviewRoutes.openapi(
         after: { status: "deprecated" },
       },
     });
+    announceVersion(c, skill, { ...before, status: "deprecated" }, "deprecated");
     return c.json({ item: await reviewItem(db, skillVersionId) } as never, 200);
   },
 );
