@@ -3,6 +3,8 @@
 // 50-file package and for the largest package the limits allow — against unpacking the same bytes
 // alone (gunzip + untar + manifest) in the same run. The library is the one the Worker and the
 // `aegis-skill` CLI use (`@aegis/skill-sdk/package`), bundled here with esbuild for Node.
+// The same validation is then timed through the Worker's route (`POST …/skills/package/validate` against
+// `npm run dev`, local workerd), beside `GET /api/health` round trips in the same run.
 // Then the dry-run sandbox (`@aegis/skill-sdk/sandbox`, what `aegis-skill dry-run` and the platform's
 // sandbox service run): a small skill's two tests through `runDryRun`, against running the same test
 // file directly with `node` in the same run.
@@ -13,6 +15,7 @@ import { join, resolve } from "node:path";
 import { performance } from "node:perf_hooks";
 import { pathToFileURL } from "node:url";
 import { build } from "esbuild";
+import { benchStateDir, provisionTenant, startPlatform } from "../scripts/lib/proc.mjs";
 
 const root = resolve(import.meta.dirname, "..");
 const RUNS = Number(process.env.BENCH_N ?? 30);
@@ -121,6 +124,59 @@ async function measure(label, files) {
   };
 }
 
+/** Validation through the platform's route, against the platform's floor (GET /api/health). */
+async function measureRoute(packages) {
+  const { dir: stateDir } = await benchStateDir("aegis-bench-skills-");
+  const platform = await startPlatform({ stateDir });
+  try {
+    const { admin } = await provisionTenant(platform.base, platform.password, {
+      name: "Bench Skills",
+      slug: "bench-skills",
+    });
+    const health = async () => {
+      const res = await fetch(`${platform.base}/api/health`);
+      if (!res.ok) throw new Error(`health: ${res.status}`);
+      await res.arrayBuffer();
+    };
+    const validate = async (bytes) => {
+      const form = new FormData();
+      form.set("package", new File([bytes], "bench.tgz", { type: "application/gzip" }));
+      const res = await fetch(`${platform.base}/api/dashboard/skills/package/validate`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${admin}` },
+        body: form,
+      });
+      const body = await res.json();
+      if (res.status !== 200 || !body.valid)
+        throw new Error(`validate: ${res.status} ${JSON.stringify(body).slice(0, 300)}`);
+    };
+    const out = [];
+    for (const { label, bytes } of packages) {
+      await validate(bytes);
+      await health();
+      const route = [];
+      const floor = [];
+      for (let i = 0; i < RUNS; i++) {
+        for (const side of i % 2 ? ["route", "floor"] : ["floor", "route"]) {
+          const t0 = performance.now();
+          if (side === "route") await validate(bytes);
+          else await health();
+          (side === "route" ? route : floor).push(performance.now() - t0);
+        }
+      }
+      out.push({
+        label,
+        route: { p50: pct(route, 50), p95: pct(route, 95) },
+        floor: { p50: pct(floor, 50) },
+      });
+    }
+    return out;
+  } finally {
+    await platform.stop();
+    rmSync(stateDir, { recursive: true, force: true });
+  }
+}
+
 /** The scaffold's skill (`aegis-skill init`): a handler and a two-test file. */
 function smallSkill() {
   const manifest = {
@@ -202,16 +258,12 @@ async function measureDryRun() {
 
 try {
   const limits = DEFAULT_PACKAGE_LIMITS;
-  const results = [
-    await measure("50-file package", packageFiles(50, 400 * 1024)),
-    await measure(
-      "largest allowed package",
-      packageFiles(
-        limits.maxFiles,
-        Math.min(limits.maxTotalBytes - 64 * 1024, limits.maxFiles * (limits.maxFileBytes - 1024)),
-      ),
-    ),
-  ];
+  const small = packageFiles(50, 400 * 1024);
+  const large = packageFiles(
+    limits.maxFiles,
+    Math.min(limits.maxTotalBytes - 64 * 1024, limits.maxFiles * (limits.maxFileBytes - 1024)),
+  );
+  const results = [await measure("50-file package", small), await measure("largest allowed package", large)];
   const kib = (n) => `${(n / 1024).toFixed(0)} KiB`;
   process.stdout.write(
     `\nSkill package validation in Node (${RUNS} runs each, alternating), same library as the Worker\n`,
@@ -228,6 +280,22 @@ try {
     "(baseline: unpacking the same bytes — gunzip, untar, manifest — in the same run; validate = unpack + parse every module + analysis)\n" +
       "",
   );
+  process.stdout.write("\nstarting the platform (npm run dev) for the route figures…\n");
+  const routes = await measureRoute([
+    { label: "50-file package", bytes: await packPackage(small) },
+    { label: "largest allowed package", bytes: await packPackage(large) },
+  ]);
+  process.stdout.write(
+    `\nThrough the Worker: POST /api/dashboard/skills/package/validate (${RUNS} runs each, alternating with GET /api/health)\n`,
+  );
+  for (const [i, r] of routes.entries()) {
+    const node = results[i]?.validate.p50 ?? Number.NaN;
+    process.stdout.write(
+      `  ${r.label.padEnd(26)} P50 ${r.route.p50.toFixed(1)} ms  P95 ${r.route.p95.toFixed(1)} ms  ` +
+        `health P50 ${r.floor.p50.toFixed(1)} ms → ${(r.route.p50 / r.floor.p50).toFixed(1)}× the floor; ` +
+        `${(r.route.p50 / node).toFixed(2)}× the library in Node (${node.toFixed(1)} ms)\n`,
+    );
+  }
   const d = await measureDryRun();
   process.stdout.write(
     `\nDry run of a two-test skill (${d.n} runs each, alternating)\n` +
