@@ -17,6 +17,8 @@ import { authenticate, requirePlatformAdmin, tenantScope } from "./features/auth
 import { authRoutes } from "./features/auth/routes";
 import { billingRoutes } from "./features/billing/routes";
 import { stripeWebhookRoutes } from "./features/billing/stripe-webhook";
+import { adminClusterRoutes, controllerRoutes, tenantClusterRoutes } from "./features/clusters/routes";
+import { syncClusterAfter } from "./features/clusters/sync";
 import { configRoutes } from "./features/config/routes";
 import { gatewayRoutes } from "./features/gateway/routes";
 import { feedRoutes } from "./features/messaging/feed";
@@ -83,6 +85,13 @@ export function createApp() {
 
   app.use("/api/*", auditMutations);
   app.use("/v1/*", auditMutations);
+  app.use("/controller/*", auditMutations);
+  // Changes to what a tenant's agents are (agents, skills, config, allowlist, egress mode) reach the
+  // cluster that runs them as a new desired state.
+  for (const path of ["agents", "skills", "config", "allowlist", "clusters"])
+    app.use(`/api/dashboard/${path}/*`, syncClusterAfter);
+  app.use("/api/admin/tenants/*", syncClusterAfter);
+  app.use("/api/admin/skills/review/*", syncClusterAfter);
   app.use("/api/admin/*", authenticate, requirePlatformAdmin);
   app.use("/api/dashboard/*", authenticate, tenantScope);
 
@@ -124,6 +133,9 @@ export function createApp() {
   app.route("/api/dashboard/billing", billingRoutes);
   app.route("/api/stripe/webhook", stripeWebhookRoutes);
   app.route("/ws", feedRoutes);
+  app.route("/api/admin/clusters", adminClusterRoutes);
+  app.route("/api/dashboard/clusters", tenantClusterRoutes);
+  app.route("/controller/v1", controllerRoutes);
 
   app.openAPIRegistry.registerComponent("securitySchemes", "bearer", { type: "http", scheme: "bearer" });
   app.doc31("/api/openapi.json", {

@@ -1,5 +1,6 @@
 import type { OpenAPIHono } from "@hono/zod-openapi";
 import type { Database } from "./db/client";
+import type { clusters } from "./db/schema";
 import type { Principal } from "./features/auth/principal";
 
 export type AppEnv = {
@@ -12,6 +13,8 @@ export type AppEnv = {
     tenantId: string;
     /** Set once a route recorded its own audit event, so the catch-all middleware does not add another. */
     audited: boolean;
+    /** The cluster of a controller request (`/controller/v1/*`), from its verified credential. */
+    cluster: typeof clusters.$inferSelect;
   };
 };
 

@@ -8,6 +8,7 @@ import { runQuotaReset } from "./jobs/quota-reset";
 import { runWorkflowSchedules } from "./jobs/workflow-schedules";
 
 export { AgentMailbox } from "../durable-objects/agent-mailbox";
+export { ClusterHub } from "../durable-objects/cluster-hub";
 export { TenantHub } from "../durable-objects/tenant-hub";
 
 export default {

@@ -28,6 +28,10 @@ export const tenants = sqliteTable(
     /** A billing sync holds this lease while it runs; one that finds it taken leaves `pending` set. */
     billingSyncUntil: text("billing_sync_until"),
     billingSyncPending: integer("billing_sync_pending", { mode: "boolean" }).notNull().default(false),
+    /** The connected cluster whose controller runs this tenant's agents; null while there is none. */
+    clusterId: text("cluster_id"),
+    /** Egress proxy mode for the tenant's agents: log-only (report would-be blocks) or enforce. */
+    egressMode: text("egress_mode").notNull().default("enforce"),
     createdAt: createdAt(),
     updatedAt: text("updated_at").notNull().default(now),
   },
@@ -503,4 +507,48 @@ export const stripeEvents = sqliteTable("stripe_events", {
   type: text("type").notNull(),
   tenantId: text("tenant_id"),
   receivedAt: text("received_at").notNull(),
+});
+
+/**
+ * A Kubernetes cluster (or a local runner) whose controller dials out to the platform. Operators
+ * register platform clusters (`tenantId` null) that may host many tenants; a tenant admin registers
+ * one for the tenant alone. Secrets are stored as SHA-256 hashes only.
+ */
+export const clusters = sqliteTable(
+  "clusters",
+  {
+    id: text("id").primaryKey(),
+    name: text("name").notNull(),
+    /** The owning tenant of a tenant-registered cluster; null for a platform cluster. */
+    tenantId: text("tenant_id"),
+    /** The one-time registration token's hash; cleared when it is used. */
+    registrationTokenHash: text("registration_token_hash"),
+    registrationExpiresAt: text("registration_expires_at"),
+    /** The name the controller gave when it registered. */
+    reportedName: text("reported_name"),
+    registeredAt: text("registered_at"),
+    credentialHash: text("credential_hash"),
+    /** The desired state's generation and content hash: a new generation only when the content changes. */
+    desiredGeneration: integer("desired_generation").notNull().default(0),
+    desiredHash: text("desired_hash"),
+    createdBy: text("created_by"),
+    createdAt: createdAt(),
+  },
+  (t) => [
+    index("clusters_tenant_idx").on(t.tenantId),
+    uniqueIndex("clusters_credential_unique").on(t.credentialHash),
+  ],
+);
+
+/**
+ * The credential an agent's runtime in a cluster uses (`POST /v1/auth/token` takes it like the one
+ * shown at creation). Issued to the cluster's controller on request, which stores it in a Secret;
+ * asking again rotates it.
+ */
+export const agentRuntimeCredentials = sqliteTable("agent_runtime_credentials", {
+  agentId: text("agent_id").primaryKey(),
+  clusterId: text("cluster_id").notNull(),
+  credentialHash: text("credential_hash").notNull(),
+  version: integer("version").notNull(),
+  issuedAt: text("issued_at").notNull(),
 });

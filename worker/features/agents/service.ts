@@ -23,6 +23,7 @@ import {
   THINKING_MODES,
   type ThinkingMode,
 } from "../../lib/pricing";
+import { runtimeCredentialMatches } from "../clusters/service";
 import { CORE_SKILL_IDS } from "../skills/catalog";
 import { resolveSkillsForInstall } from "../skills/service";
 import { getTenantRow } from "../tenants/service";
@@ -369,7 +370,9 @@ export async function verifyAgentCredential(
   const row = await db.select().from(agents).where(eq(agents.id, agentId)).get();
   if (!row) return null;
   const hash = await sha256Hex(credential);
-  return timingSafeEqual(hash, row.credentialHash) ? row : null;
+  if (timingSafeEqual(hash, row.credentialHash)) return row;
+  // Or the runtime credential its cluster's controller was issued for it.
+  return (await runtimeCredentialMatches(db, agentId, credential)) ? row : null;
 }
 
 /** Fills `runtime` from TenantHub's presence table: one RPC for the whole list. */
