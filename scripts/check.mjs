@@ -14,6 +14,7 @@ const steps = [
   ["tsc worker + durable objects + tests", bin("tsc"), ["-p", "tsconfig.json"]],
   ["tsc web", bin("tsc"), ["-p", "web/tsconfig.json"]],
   ["tsc sdk", bin("tsc"), ["-p", "sdk/tsconfig.json"]],
+  ["tsc controller", bin("tsc"), ["-p", "controller/tsconfig.json"]],
   ["tsc node scripts and e2e", bin("tsc"), ["-p", "tsconfig.node.json"]],
   [
     "wrangler types is fresh",
