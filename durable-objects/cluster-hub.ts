@@ -1,45 +1,12 @@
 import { DurableObject } from "cloudflare:workers";
-import { z } from "zod";
 import { buildAuditEvent, enqueueAudit } from "../worker/features/audit/record";
-import type { DesiredResource, DesiredState } from "../worker/features/clusters/desired";
+import {
+  controllerFrameSchema,
+  type DesiredResource,
+  type DesiredState,
+} from "../worker/features/clusters/protocol";
 
-/** What a controller may send on /controller/v1/connect. */
-export const controllerFrameSchema = z.discriminatedUnion("op", [
-  z.object({ op: z.literal("ping") }),
-  z.object({ op: z.literal("applied"), generation: z.number().int().min(0) }),
-  z.object({
-    op: z.literal("status"),
-    agents: z
-      .array(
-        z.object({
-          agentId: z.string().min(1).max(64),
-          status: z.enum(["pending", "running", "crashloop", "stopped"]),
-          restarts: z.number().int().min(0).default(0),
-          lastError: z.string().max(2000).nullable().optional(),
-        }),
-      )
-      .max(5000),
-    /** Objects the driver could not apply at the generation it last tried, with the API's message. */
-    errors: z
-      .array(z.object({ resource: z.string().max(300), message: z.string().max(2000) }))
-      .max(500)
-      .optional(),
-  }),
-  z.object({
-    op: z.literal("egress_blocked"),
-    agentId: z.string().min(1).max(64),
-    domain: z.string().min(1).max(253),
-    at: z.string().datetime(),
-    /** log-only mode: the request went through and would have been blocked. */
-    wouldBlock: z.boolean().optional(),
-  }),
-  z.object({
-    op: z.literal("rejected"),
-    generation: z.number().int().min(0),
-    reason: z.string().max(2000),
-  }),
-]);
-export type ControllerFrame = z.infer<typeof controllerFrameSchema>;
+export { type ControllerFrame, controllerFrameSchema } from "../worker/features/clusters/protocol";
 
 export interface ClusterStatus {
   connected: boolean;
@@ -213,6 +180,8 @@ export class ClusterHub extends DurableObject<Env> {
         return;
       case "status": {
         const tenants = this.tenantsOfAgents();
+        // A status frame lists every agent the driver runs: what it no longer lists is gone.
+        sql.exec("DELETE FROM agent_status");
         for (const a of frame.agents) {
           sql.exec(
             `INSERT INTO agent_status (agent_id, tenant_id, status, restarts, last_error, at) VALUES (?, ?, ?, ?, ?, ?)

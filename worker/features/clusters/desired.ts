@@ -15,49 +15,9 @@ import {
   tenants,
 } from "../../db/schema";
 import { sha256Hex } from "../../lib/crypto";
+import type { DesiredResource, DesiredSkill, DesiredState } from "./protocol";
 
-export interface DesiredTenant {
-  kind: "tenant";
-  tenantId: string;
-  slug: string;
-  /** The namespace (Kubernetes) or working folder (local) of the tenant's agents. */
-  namespace: string;
-  egressMode: "enforce" | "log-only";
-  configVersion: number;
-}
-
-export interface DesiredSkill {
-  skillId: string;
-  name: string;
-  version: string;
-  /** The package in R2 for private skills; null for the platform's built-in skills. */
-  sha256: string | null;
-  allowedDomains: string[];
-}
-
-export interface DesiredAgent {
-  kind: "agent";
-  tenantId: string;
-  agentId: string;
-  name: string;
-  /** active agents run; paused ones are scaled to zero (their mailbox refuses them anyway). */
-  state: "running" | "stopped";
-  modelTier: string;
-  thinkingMode: string;
-  skills: DesiredSkill[];
-  /** The union of the installed skills' `network.allowedDomains`: the agent's egress allowlist. */
-  allowedDomains: string[];
-  /** The runtime credential version the controller should hold (0: none issued yet, ask for one). */
-  credentialVersion: number;
-}
-
-export type DesiredResource = DesiredTenant | DesiredAgent;
-
-export interface DesiredState {
-  clusterId: string;
-  generation: number;
-  resources: DesiredResource[];
-}
+export type { DesiredAgent, DesiredResource, DesiredSkill, DesiredState, DesiredTenant } from "./protocol";
 
 /** The resources of every tenant the cluster serves, in a stable order (so equal content hashes equal). */
 export async function desiredResources(db: Database, clusterId: string): Promise<DesiredResource[]> {

@@ -1,0 +1,160 @@
+// The agent runtime: what runs in an agent's container (or, with the controller's local driver, its
+// process). It holds the agent's mailbox through the agent client, answers messages — a
+// `data_request` gets a `data_response` written by the agent's model through the platform's gateway, a
+// `task_handoff` is acknowledged and answered with a `status_update` — applies config pushes, and
+// reports what it did to `POST /v1/events`. Lifecycle lines go to stdout as JSON, for the driver.
+import { AgentClient, type IncomingMessage, type MessageContext } from "../../agent-client/src/index";
+
+export interface RuntimeOptions {
+  baseUrl: string;
+  agentId: string;
+  credential: string;
+  /** The model the agent asks (its tier's model name at the gateway). */
+  model?: string;
+  /** Where lifecycle lines go. Default: stdout. */
+  emit?: (event: Record<string, unknown>) => void;
+  fetch?: typeof fetch;
+}
+
+const MODEL_BY_TIER: Record<string, string> = {
+  haiku: "claude-haiku-4-5",
+  sonnet: "claude-sonnet-4-5",
+  opus: "claude-opus-4-1",
+};
+
+export function modelForTier(tier: string | undefined): string {
+  return MODEL_BY_TIER[tier ?? "sonnet"] ?? "claude-sonnet-4-5";
+}
+
+export class AgentRuntime {
+  readonly client: AgentClient;
+  private token: { value: string; until: number } | null = null;
+  private readonly emit: (event: Record<string, unknown>) => void;
+  private readonly fetchFn: typeof fetch;
+
+  constructor(private readonly options: RuntimeOptions) {
+    this.emit = options.emit ?? ((event) => process.stdout.write(`${JSON.stringify(event)}\n`));
+    this.fetchFn = options.fetch ?? fetch;
+    this.client = new AgentClient({
+      baseUrl: options.baseUrl,
+      agentId: options.agentId,
+      credential: options.credential,
+      log: (level, message, data) => this.emit({ event: "log", level, message, ...(data ? { data } : {}) }),
+      onConfig: async (version) => {
+        this.emit({ event: "config", version });
+      },
+    });
+    this.client.on("connected", () => {
+      this.emit({ event: "connected", agentId: options.agentId });
+      void this.report([{ type: "status_change", status: "running" }]);
+    });
+    this.client.on("disconnected", (code, reason) => this.emit({ event: "disconnected", code, reason }));
+    this.client.on("stopped", (reason) => this.emit({ event: "stopped", reason }));
+    this.client.onMessage((message, ctx) => this.handle(message, ctx));
+  }
+
+  start(): Promise<void> {
+    this.emit({ event: "starting", agentId: this.options.agentId });
+    return this.client.connect();
+  }
+
+  stop(): void {
+    this.client.close();
+  }
+
+  private async handle(message: IncomingMessage, ctx: MessageContext): Promise<void> {
+    const started = Date.now();
+    let outcome: "ok" | "error" = "ok";
+    let error: string | undefined;
+    try {
+      if (message.type === "data_request") {
+        const query = String((message.payload as { query?: unknown }).query ?? "");
+        const answer = await this.ask(query);
+        await ctx.reply("data_response", { data: answer, format: "text" });
+      } else if (message.type === "task_handoff") {
+        const title = String((message.payload as { title?: unknown }).title ?? "the task");
+        await ctx.reply("status_update", { status: "working", summary: `Accepted: ${title}` });
+      }
+    } catch (err) {
+      outcome = "error";
+      error = String(err).slice(0, 2000);
+      throw err;
+    } finally {
+      this.emit({ event: "handled", id: message.id, type: message.type, outcome });
+      await this.report([
+        {
+          type: "tool_invocation",
+          skill: "agent-messaging",
+          tool: `answer_${message.type}`,
+          outcome,
+          durationMs: Date.now() - started,
+          ...(error ? { error } : {}),
+        },
+      ]);
+    }
+  }
+
+  /** The agent's model answers through the platform's gateway (quota and plan enforced there). */
+  private async ask(query: string): Promise<string> {
+    const res = await this.fetchFn(`${this.options.baseUrl}/v1/models/messages`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${await this.agentToken()}`, "content-type": "application/json" },
+      body: JSON.stringify({
+        model: this.options.model ?? modelForTier("sonnet"),
+        max_tokens: 512,
+        messages: [{ role: "user", content: query }],
+      }),
+    });
+    if (!res.ok) throw new Error(`the model gateway answered ${res.status}`);
+    const body = (await res.json()) as { content?: Array<{ type: string; text?: string }> };
+    return (body.content ?? [])
+      .filter((c) => c.type === "text")
+      .map((c) => c.text ?? "")
+      .join("");
+  }
+
+  private async agentToken(): Promise<string> {
+    if (this.token && this.token.until > Date.now() + 30_000) return this.token.value;
+    const res = await this.fetchFn(`${this.options.baseUrl}/v1/auth/token`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ agentId: this.options.agentId, credential: this.options.credential }),
+    });
+    if (!res.ok) throw new Error(`token: ${res.status}`);
+    const body = (await res.json()) as { token: string; expiresIn: number };
+    this.token = { value: body.token, until: Date.now() + body.expiresIn * 1000 };
+    return body.token;
+  }
+
+  private async report(events: Array<Record<string, unknown>>): Promise<void> {
+    try {
+      await this.fetchFn(`${this.options.baseUrl}/v1/events`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${await this.agentToken()}`, "content-type": "application/json" },
+        body: JSON.stringify({ events }),
+      });
+    } catch (err) {
+      this.emit({ event: "log", level: "warn", message: "could not report events", error: String(err) });
+    }
+  }
+}
+
+/** `node agent-runtime` in a container: the environment says who it is and where the platform is. */
+export async function runFromEnv(env: NodeJS.ProcessEnv = process.env): Promise<AgentRuntime> {
+  const missing = ["AEGIS_URL", "AEGIS_AGENT_ID", "AEGIS_AGENT_CREDENTIAL"].filter((k) => !env[k]);
+  if (missing.length) throw new Error(`agent runtime: set ${missing.join(", ")}`);
+  const runtime = new AgentRuntime({
+    baseUrl: String(env.AEGIS_URL).replace(/\/$/, ""),
+    agentId: String(env.AEGIS_AGENT_ID),
+    credential: String(env.AEGIS_AGENT_CREDENTIAL),
+    model: modelForTier(env.AEGIS_MODEL_TIER),
+  });
+  for (const signal of ["SIGTERM", "SIGINT"] as const) {
+    process.once(signal, () => {
+      runtime.stop();
+      process.exit(0);
+    });
+  }
+  await runtime.start();
+  return runtime;
+}
