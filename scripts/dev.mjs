@@ -21,6 +21,7 @@ import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { createWriteStream, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { resolve } from "node:path";
+import { buildController } from "../controller/build.mjs";
 import { buildSandboxService } from "../sdk/skill-sdk/build.mjs";
 import { freePort, run, waitForHttp } from "./lib/proc.mjs";
 import { start as startMailSink } from "./standins/mail.mjs";
@@ -32,6 +33,8 @@ const port = Number(process.env.PORT ?? 8787);
 const stateDir = resolve(root, process.env.AEGIS_STATE_DIR ?? ".wrangler/state");
 const quiet = process.env.AEGIS_QUIET === "1";
 const base = `http://127.0.0.1:${port}`;
+/** The local cluster's controller process (see startLocalCluster). */
+let controller = null;
 const wranglerBin = resolve(root, "node_modules/.bin/wrangler");
 const viteBin = resolve(root, "node_modules/.bin/vite");
 const quietEnv = {
@@ -274,6 +277,7 @@ async function main() {
     try {
       process.kill(-wrangler.pid, "SIGINT");
     } catch {}
+    controller?.kill("SIGTERM");
     model.close();
     stripe.close();
     sandbox.close();
@@ -297,6 +301,11 @@ async function main() {
     stop(1);
     return;
   }
+  try {
+    controller = await startLocalCluster(vars);
+  } catch (err) {
+    log(`the local cluster did not start: ${err.message}`);
+  }
   const pw = vars.AEGIS_DEV_PASSWORD;
   process.stdout.write(
     [
@@ -309,11 +318,61 @@ async function main() {
       `  Mail:      ${mail.url}/  (alert emails land in this local inbox)`,
       `  Model:     ${model.url}  (the local model upstream)`,
       `  Stripe:    ${stripe.url}/__state  (the local Stripe stand-in)`,
+      ...(controller
+        ? ["  Cluster:   the demo tenant's agents run as local processes (aegis-controller; controller.log)"]
+        : []),
       "  Stop with Ctrl-C.",
       "",
       "",
     ].join("\n"),
   );
+}
+
+/**
+ * A local cluster for the demo tenant: registered once (the controller's state lives beside the
+ * platform's), then `aegis-controller run --driver local` starts a real agent runtime process per
+ * agent. AEGIS_NO_CLUSTER=1 leaves it out (benchmarks that measure the platform alone).
+ */
+async function startLocalCluster(vars) {
+  if (process.env.AEGIS_NO_CLUSTER === "1") return null;
+  await buildController();
+  const bin = resolve(root, "controller/bin/aegis-controller.mjs");
+  const dir = resolve(stateDir, "controller");
+  if (!existsSync(resolve(dir, "controller.json"))) {
+    const op = await login(OPERATOR_EMAIL, vars.AEGIS_DEV_PASSWORD);
+    const tenants = await api("GET", "/api/admin/tenants?q=demo&limit=100", { token: op });
+    const demo = tenants.body.data.find((t) => t.slug === "demo");
+    if (!demo) return null;
+    const created = await api("POST", "/api/admin/clusters", {
+      token: op,
+      body: { name: "local", tenantIds: [demo.id] },
+    });
+    if (created.status !== 201) throw new Error(`creating the local cluster: ${created.status}`);
+    await run(
+      process.execPath,
+      [
+        bin,
+        "register",
+        "--url",
+        base,
+        "--token",
+        created.body.registrationToken,
+        "--name",
+        "npm run dev",
+        "--state-dir",
+        dir,
+      ],
+      { cwd: root, quiet: true },
+    );
+  }
+  const controllerLog = createWriteStream(resolve(stateDir, "controller.log"), { flags: "a" });
+  const child = spawn(process.execPath, [bin, "run", "--state-dir", dir, "--driver", "local"], {
+    cwd: root,
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  for (const stream of [child.stdout, child.stderr]) stream.on("data", (chunk) => controllerLog.write(chunk));
+  log("local cluster: the controller runs the demo tenant's agents as processes (log: controller.log)");
+  return child;
 }
 
 main().catch((err) => {

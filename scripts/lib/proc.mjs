@@ -81,7 +81,15 @@ export async function startPlatform({ stateDir, env = {} }) {
   const port = await freePort();
   const dev = spawn(process.execPath, [resolve(root, "scripts/dev.mjs")], {
     cwd: root,
-    env: { ...process.env, AEGIS_STATE_DIR: stateDir, PORT: String(port), AEGIS_QUIET: "1", ...env },
+    // Benchmarks measure the platform alone unless they ask for the local cluster (AEGIS_NO_CLUSTER: "0").
+    env: {
+      ...process.env,
+      AEGIS_STATE_DIR: stateDir,
+      PORT: String(port),
+      AEGIS_QUIET: "1",
+      AEGIS_NO_CLUSTER: "1",
+      ...env,
+    },
     stdio: ["ignore", "pipe", "inherit"],
     detached: true,
   });
