@@ -40,7 +40,15 @@ export default async function setup(project: TestProject) {
   let output = "";
   dev = spawn(process.execPath, [resolve(root, "scripts/dev.mjs")], {
     cwd: root,
-    env: { ...process.env, PORT: String(port), AEGIS_STATE_DIR: stateDir, AEGIS_QUIET: "1" },
+    // The tests drive the demo tenant's agents themselves (agent clients), so npm run dev's local
+    // cluster stays off here; e2e/cluster-local.e2e.ts runs a controller for a tenant of its own.
+    env: {
+      ...process.env,
+      PORT: String(port),
+      AEGIS_STATE_DIR: stateDir,
+      AEGIS_QUIET: "1",
+      AEGIS_NO_CLUSTER: "1",
+    },
     stdio: ["ignore", "pipe", "pipe"],
     detached: true,
   });
