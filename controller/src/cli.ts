@@ -1,10 +1,12 @@
 // aegis-controller: `register` once with the token the dashboard showed, then `run`.
+import { randomBytes } from "node:crypto";
 import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
 import { hostname } from "node:os";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Controller } from "./controller";
 import { CredentialStore } from "./credentials";
+import type { Driver } from "./driver";
 import { LocalDriver } from "./local/driver";
 
 const USAGE = `Usage: aegis-controller <command> [options]
@@ -12,8 +14,10 @@ const USAGE = `Usage: aegis-controller <command> [options]
 Commands:
   register --url <platform> --token <registration token> [--name <cluster name>] [--state-dir <dir>]
            exchange the one-time registration token for the cluster's credential (kept in <dir>)
-  run [--state-dir <dir>] [--driver local]
-           connect to the platform and run the desired agents (local: as child processes)
+  run [--state-dir <dir>] [--driver local|kubernetes] [--kubeconfig <file>]
+           connect to the platform and run the desired agents: as child processes (local), or as
+           Deployments applied server-side to the cluster of the kubeconfig (default: in-cluster or
+           ~/.kube/config). Images: AEGIS_AGENT_IMAGE, AEGIS_EGRESS_PROXY_IMAGE.
 
 The state folder defaults to ./.aegis-controller and holds the cluster credential (mode 0600).`;
 
@@ -21,6 +25,8 @@ interface Saved {
   url: string;
   clusterId: string;
   credential: string;
+  /** The key the egress proxies derive agents' proxy credentials from (made on first run). */
+  proxyKey?: string;
 }
 
 function flags(args: readonly string[], names: readonly string[]): Map<string, string> | string {
@@ -79,7 +85,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     return 0;
   }
   if (command === "run") {
-    const f = flags(args, ["state-dir", "driver"]);
+    const f = flags(args, ["state-dir", "driver", "kubeconfig"]);
     if (typeof f === "string") return (err(`aegis-controller run: ${f}\n${USAGE}`), 2);
     const dir = resolve(f.get("state-dir") ?? ".aegis-controller");
     let saved: Saved;
@@ -90,16 +96,40 @@ export async function main(argv: readonly string[]): Promise<number> {
       return 1;
     }
     const driverName = f.get("driver") ?? "local";
-    if (driverName !== "local") {
-      err(`aegis-controller: the ${driverName} driver is not available in this build; use --driver local`);
+    if (driverName !== "local" && driverName !== "kubernetes") {
+      err(`aegis-controller: unknown driver ${driverName}; use local or kubernetes`);
       return 2;
     }
-    const runtime = fileURLToPath(new URL("./agent-runtime.gen.mjs", import.meta.url));
-    const driver = new LocalDriver({
-      platformUrl: saved.url,
-      runtimeCommand: [process.execPath, runtime],
-      onOutput: (agentId, line) => out(`[${agentId}] ${line}`),
-    });
+    if (!saved.proxyKey) {
+      saved.proxyKey = randomBytes(32).toString("hex");
+      await writeFile(stateFile(dir), JSON.stringify(saved), { mode: 0o600 });
+    }
+    let driver: Driver;
+    if (driverName === "kubernetes") {
+      const { KubeConfig } = await import("@kubernetes/client-node");
+      const kubeConfig = new KubeConfig();
+      const file = f.get("kubeconfig");
+      if (file) kubeConfig.loadFromFile(file);
+      else kubeConfig.loadFromDefault();
+      const { KubernetesDriver } = await import("./kubernetes/driver");
+      driver = new KubernetesDriver({
+        kubeConfig,
+        platformUrl: saved.url,
+        clusterId: saved.clusterId,
+        proxyKey: saved.proxyKey,
+        images: {
+          agentRuntime: process.env.AEGIS_AGENT_IMAGE ?? "ghcr.io/aegis/agent-runtime:0.1.0",
+          egressProxy: process.env.AEGIS_EGRESS_PROXY_IMAGE ?? "ghcr.io/aegis/egress-proxy:0.1.0",
+        },
+      });
+    } else {
+      const runtime = fileURLToPath(new URL("./agent-runtime.gen.mjs", import.meta.url));
+      driver = new LocalDriver({
+        platformUrl: saved.url,
+        runtimeCommand: [process.execPath, runtime],
+        onOutput: (agentId, line) => out(`[${agentId}] ${line}`),
+      });
+    }
     const controller = new Controller({
       url: saved.url,
       clusterId: saved.clusterId,
