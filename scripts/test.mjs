@@ -1,6 +1,6 @@
 #!/usr/bin/env node
-// `npm test`: unit tests (Node), Worker and Durable Object tests (workerd, vitest pool), then browser
-// tests (Chromium against `npm run dev`). Ends with one line: `tests: N passed, N failed`.
+// `npm test`: unit tests (Node), Worker and Durable Object tests (workerd, vitest pool), the
+// kubernetes driver against a local kube-apiserver, then browser tests (Chromium against `npm run dev`). Ends with one line: `tests: N passed, N failed`.
 import { spawn } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, rmSync } from "node:fs";
 import { resolve } from "node:path";
@@ -14,6 +14,8 @@ mkdirSync(out, { recursive: true });
 const suites = [
   { name: "unit", args: ["run", "--config", "vitest.unit.config.ts"] },
   { name: "worker", args: ["run", "--config", "vitest.config.ts"] },
+  // The controller's kubernetes driver against a real kube-apiserver (built once into ~/.cache/aegis-k8s).
+  { name: "k8s", args: ["run", "--config", "vitest.k8s.config.ts"] },
   { name: "e2e", args: ["run", "--config", "e2e/vitest.config.ts"] },
 ];
 const only = process.argv.slice(2);
