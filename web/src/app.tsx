@@ -38,6 +38,8 @@ const BillingPage = lazyPage(() => import("./pages/billing").then((m) => m.Billi
 const PrivateSkillsPage = lazyPage(() => import("./pages/private-skills").then((m) => m.PrivateSkillsPage));
 const SkillReviewPage = lazyPage(() => import("./pages/skill-review").then((m) => m.SkillReviewPage));
 const SkillReviewItemPage = lazyPage(() => import("./pages/skill-review").then((m) => m.SkillReviewItemPage));
+const ClustersPage = lazyPage(() => import("./pages/clusters").then((m) => m.ClustersPage));
+const AdminClustersPage = lazyPage(() => import("./pages/clusters").then((m) => m.AdminClustersPage));
 
 type Access = "public" | "operator" | "tenant" | "user";
 
@@ -60,6 +62,12 @@ const ROUTES: RouteDef[] = [
     access: "operator",
     title: "Tenant",
     render: (p) => <TenantDetailPage key={p.id} id={p.id ?? ""} />,
+  },
+  {
+    pattern: "/admin/clusters",
+    access: "operator",
+    title: "Clusters",
+    render: () => <AdminClustersPage />,
   },
   { pattern: "/admin/audit", access: "operator", title: "Audit log", render: () => <AdminAuditPage /> },
   { pattern: "/admin/alerts", access: "operator", title: "Alerts", render: () => <AdminAlertsPage /> },
@@ -107,6 +115,7 @@ const ROUTES: RouteDef[] = [
     title: "Private skills",
     render: () => <PrivateSkillsPage />,
   },
+  { pattern: "/clusters", access: "tenant", title: "Clusters", render: () => <ClustersPage /> },
   { pattern: "/team", access: "tenant", title: "Team", render: () => <TeamPage /> },
   { pattern: "/billing", access: "tenant", title: "Billing", render: () => <BillingPage /> },
   { pattern: "/settings/api-keys", access: "tenant", title: "API keys", render: () => <ApiKeysPage /> },

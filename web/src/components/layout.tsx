@@ -18,6 +18,7 @@ import {
   IconMessages,
   IconNetwork,
   IconPuzzle,
+  IconServer,
   IconShield,
   IconSliders,
   IconUser,
@@ -40,6 +41,7 @@ interface NavItem {
 const OPERATOR_NAV: NavItem[] = [
   { href: "/admin", label: "Overview", icon: IconGrid, exact: true },
   { href: "/admin/tenants", label: "Tenants", icon: IconBuilding },
+  { href: "/admin/clusters", label: "Clusters", icon: IconServer },
   { href: "/admin/skills/review", label: "Skill review", icon: IconPuzzle },
   { href: "/admin/alerts", label: "Alerts", icon: IconAlert },
   { href: "/admin/audit", label: "Audit log", icon: IconAudit },
@@ -57,6 +59,7 @@ const TENANT_NAV: NavItem[] = [
 
 const TENANT_SETTINGS_NAV: NavItem[] = [
   { href: "/config", label: "Configuration", icon: IconSliders },
+  { href: "/clusters", label: "Clusters", icon: IconServer },
   { href: "/team", label: "Team", icon: IconUsers },
   { href: "/billing", label: "Billing", icon: IconCard },
   { href: "/settings/api-keys", label: "API keys", icon: IconKey },

@@ -2,6 +2,25 @@ import { useSignal } from "@preact/signals";
 import type { ComponentChildren } from "preact";
 import { IconAlert, IconCheck, IconCopy } from "./icons";
 
+/** Copies text to the clipboard; `copied` is true for two seconds after, `failed` when the browser refused. */
+export function useClipboard() {
+  const copied = useSignal(false);
+  const failed = useSignal(false);
+  async function copy(value: string) {
+    try {
+      await navigator.clipboard.writeText(value);
+      copied.value = true;
+      failed.value = false;
+      setTimeout(() => {
+        copied.value = false;
+      }, 2000);
+    } catch {
+      failed.value = true;
+    }
+  }
+  return { copied, failed, copy };
+}
+
 /** A secret shown exactly once: the value, a copy button and a warning that it will not come back. */
 export function SecretBox({
   label,
@@ -16,21 +35,7 @@ export function SecretBox({
   warning?: string;
   children?: ComponentChildren;
 }) {
-  const copied = useSignal(false);
-  const copyFailed = useSignal(false);
-
-  async function copy() {
-    try {
-      await navigator.clipboard.writeText(value);
-      copied.value = true;
-      copyFailed.value = false;
-      setTimeout(() => {
-        copied.value = false;
-      }, 2000);
-    } catch {
-      copyFailed.value = true;
-    }
-  }
+  const { copied, failed: copyFailed, copy } = useClipboard();
 
   return (
     <div class="secret">
@@ -39,7 +44,12 @@ export function SecretBox({
         <code class="secret-value" data-testid={testId}>
           {value}
         </code>
-        <button type="button" class="btn btn-sm" onClick={copy} aria-label={`Copy ${label.toLowerCase()}`}>
+        <button
+          type="button"
+          class="btn btn-sm"
+          onClick={() => void copy(value)}
+          aria-label={`Copy ${label.toLowerCase()}`}
+        >
           {copied.value ? <IconCheck /> : <IconCopy />}
           {copied.value ? "Copied" : "Copy"}
         </button>

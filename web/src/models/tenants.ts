@@ -37,6 +37,15 @@ export function loadTenants(): Promise<void> {
   return tenantList.load(tenantQuery.value.trim(), tenantPage.value);
 }
 
+/**
+ * Tenants for pickers (up to 100, by name), searched on the server by name or slug. The last answer
+ * stays visible while the next one loads.
+ */
+export const tenantDirectory = resource(async (signal, q: string) => {
+  const page = await api.get<Page<Tenant>>("/api/admin/tenants", { q, page: 1, limit: 100 }, signal);
+  return { q, total: page.meta.total, data: [...page.data].sort((a, b) => a.name.localeCompare(b.name)) };
+});
+
 export const tenantDetail = resource((signal, id: string) =>
   api.get<TenantDetail>(`/api/admin/tenants/${encodeURIComponent(id)}`, undefined, signal),
 );
@@ -159,6 +168,7 @@ onSessionReset(() => {
   adminStats.reset();
   plans.reset();
   tenantList.reset();
+  tenantDirectory.reset();
   tenantDetail.reset();
   tenantAgents.reset();
   tenantQuery.value = "";

@@ -1,6 +1,7 @@
 import { useSignal } from "@preact/signals";
 import { useEffect } from "preact/hooks";
 import { ApiError, errorMessage } from "../api";
+import { ConnectionBadge, EgressTable, useClusterRefresh } from "../components/clusters";
 import { ConfirmDialog } from "../components/dialog";
 import { IconLock } from "../components/icons";
 import { QuotaBar } from "../components/quota-bar";
@@ -30,6 +31,7 @@ import {
   THINKING_LABELS,
 } from "../format";
 import { type AgentAction, agentAction, agentDetail, deleteAgent, loadAgents } from "../models/agents";
+import { clusterOfAgent, clusters } from "../models/clusters";
 import { canWrite } from "../models/session";
 import { catalogue, installedSkills, installSkill, uninstallSkill } from "../models/skills";
 import { Link, navigate } from "../router";
@@ -140,8 +142,71 @@ export function AgentDetailPage({ id }: { id: string }) {
           />
         </Card>
       </div>
+      <ClusterRuntime agentId={agent.id} />
       <SkillsSection agentId={agent.id} />
     </>
+  );
+}
+
+/** What the controller of the agent's cluster reports about it, and the egress it blocked. */
+function ClusterRuntime({ agentId }: { agentId: string }) {
+  useClusterRefresh(() => clusters.load());
+  const list = clusters.data.value?.data;
+  const found = list ? clusterOfAgent(list, agentId) : null;
+  const egress = (list ?? [])
+    .flatMap((c) => c.status.egress.filter((e) => e.agentId === agentId))
+    .sort((a, b) => b.at.localeCompare(a.at));
+  const connected = found?.cluster.status.connected ?? false;
+  return (
+    <Card
+      title="Cluster runtime"
+      data-testid="agent-cluster-runtime"
+      actions={found ? <ConnectionBadge cluster={found.cluster} /> : undefined}
+    >
+      <ErrorBanner error={clusters.error.value} onRetry={() => void clusters.load()} />
+      {!list && clusters.loading.value && <Loading label="Loading cluster status…" />}
+      {list && !connected && (
+        <EmptyState title="Not running on a connected cluster">
+          {found
+            ? `${found.cluster.name} last reported this agent ${relative(found.agent.at)}, but its controller is not connected. The status below is the last one it sent.`
+            : "No cluster has reported this agent yet. It shows here once a cluster's controller runs it."}
+        </EmptyState>
+      )}
+      {found && (
+        <>
+          <DefinitionList
+            items={[
+              [
+                "Cluster",
+                <Link href="/clusters" data-testid="agent-cluster-name">
+                  {found.cluster.name}
+                </Link>,
+              ],
+              ["Status", <StatusBadge status={found.agent.status} testId="agent-cluster-status" />],
+              ["Restarts", count(found.agent.restarts)],
+              ["Reported", <span title={dateTime(found.agent.at)}>{relative(found.agent.at)}</span>],
+            ]}
+          />
+          {found.agent.lastError && (
+            <div class="runtime-error">
+              <span class="field-label">Last error</span>
+              <pre class="pre" data-testid="agent-cluster-error">
+                {found.agent.lastError}
+              </pre>
+            </div>
+          )}
+        </>
+      )}
+      {list && (found || egress.length > 0) && (
+        <div class="cluster-section">
+          <h3 class="cluster-section-title">Blocked egress</h3>
+          <EgressTable
+            egress={egress}
+            empty="Nothing blocked: every request went to a domain on the allowlist."
+          />
+        </div>
+      )}
+    </Card>
   );
 }
 
