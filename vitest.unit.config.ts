@@ -9,6 +9,8 @@ export default defineConfig({
       "controller/**/*.test.ts",
       "scripts/standins/**/*.test.ts",
     ],
+    // The kubernetes driver's tests against a real API server are a suite of their own (vitest.k8s.config.ts).
+    exclude: ["**/node_modules/**", "**/*.k8s.test.ts"],
     environment: "node",
     // The SDK is built once (the CLI, its publishable library, the sandbox's SDK bundle) before the tests.
     globalSetup: ["./sdk/skill-sdk/test-setup.mjs"],

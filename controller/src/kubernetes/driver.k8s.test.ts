@@ -114,6 +114,14 @@ describe("kubernetes driver against a real API server", () => {
     ).toMatchObject({
       policyTypes: ["Ingress", "Egress"],
     });
+    // The proxy admits agent pods only: its stored ingress rule kept its `from`. The client names it
+    // `_from` (also when reading back); sent under the wire name it was dropped, and the rule admitted
+    // every pod, until the driver went through the client's model (toClientModel).
+    expect(
+      (await read("networking.k8s.io/v1", "NetworkPolicy", "aegis-egress-proxy", ns)).spec,
+    ).toMatchObject({
+      ingress: [{ _from: [{ podSelector: { matchLabels: { "app.kubernetes.io/component": "agent" } } }] }],
+    });
     // Nothing the controller meant to send was dropped by the client: the stored Deployment has the
     // security context and the secretKeyRef env it was given.
     const container = (

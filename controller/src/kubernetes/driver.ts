@@ -8,6 +8,8 @@ import {
   KubernetesObjectApi,
   PatchStrategy,
 } from "@kubernetes/client-node";
+// Not re-exported by the package's index; the generated serializer maps wire names to the client's.
+import { ObjectSerializer } from "@kubernetes/client-node/dist/gen/models/ObjectSerializer.js";
 import type { DesiredState } from "../../../worker/features/clusters/protocol";
 import type { AgentRuntimeStatus, ApplyError, Driver, DriverContext } from "../driver";
 import {
@@ -55,6 +57,28 @@ export function apiErrorMessage(err: unknown): string {
     // the body was not JSON
   }
   return `${e.code ?? "error"}: ${message}`.slice(0, 2000);
+}
+
+/** The client's model type of each built-in kind the driver applies. */
+const MODEL_TYPES: Record<string, string> = {
+  "v1/Namespace": "V1Namespace",
+  "v1/ConfigMap": "V1ConfigMap",
+  "v1/Secret": "V1Secret",
+  "v1/Service": "V1Service",
+  "apps/v1/Deployment": "V1Deployment",
+  "networking.k8s.io/v1/NetworkPolicy": "V1NetworkPolicy",
+};
+
+/**
+ * The client serializes built-in kinds from its own model property names and silently drops any it
+ * does not know: a NetworkPolicy rule's wire `from` is `_from` to it. So each object is first read into
+ * the client's model (wire names → its names), which it then writes back out unchanged.
+ */
+export function toClientModel(object: KubeObject): KubernetesObject {
+  const type = MODEL_TYPES[`${object.apiVersion}/${object.kind}`];
+  return type
+    ? (ObjectSerializer.deserialize(object, type, "") as KubernetesObject)
+    : (object as KubernetesObject);
 }
 
 export class KubernetesDriver implements Driver {
@@ -131,7 +155,7 @@ export class KubernetesDriver implements Driver {
       if (object.metadata.namespace && failedNamespaces.has(object.metadata.namespace)) continue;
       try {
         await this.api.patch(
-          object as KubernetesObject,
+          toClientModel(object),
           undefined,
           undefined,
           FIELD_MANAGER,
