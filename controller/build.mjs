@@ -22,4 +22,32 @@ export async function buildController(outdir = `${here}dist`) {
   });
 }
 
-if (process.argv[1] === fileURLToPath(import.meta.url)) await buildController();
+/**
+ * The container images' programs, each one self-contained file (dependencies bundled in), for the
+ * Dockerfiles in controller/docker: the controller, the agent runtime and the egress proxy.
+ */
+export async function buildImagePrograms(outdir = `${here}dist/image`) {
+  await build({
+    entryPoints: {
+      controller: `${here}src/cli-main.ts`,
+      "agent-runtime": `${here}../sdk/agent-runtime/src/main.ts`,
+      "egress-proxy": `${here}src/egress/main.ts`,
+    },
+    outdir,
+    outExtension: { ".js": ".mjs" },
+    bundle: true,
+    platform: "node",
+    format: "esm",
+    target: "node20",
+    logLevel: "warning",
+    // Bundled CommonJS dependencies (the Kubernetes client) may call require() on Node built-ins.
+    banner: {
+      js: "import { createRequire as __aegisRequire } from 'node:module'; const require = __aegisRequire(import.meta.url);",
+    },
+  });
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  await buildController();
+  await buildImagePrograms();
+}

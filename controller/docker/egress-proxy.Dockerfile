@@ -1,0 +1,11 @@
+# The egress-proxy image: one self-contained program (node controller/build.mjs → dist/image/egress-proxy.mjs).
+# Build from the repository root:
+#   node controller/build.mjs && docker build -f controller/docker/egress-proxy.Dockerfile -t ghcr.io/aegis/egress-proxy:0.1.0 .
+FROM node:20-bookworm-slim
+WORKDIR /app
+COPY controller/dist/image/egress-proxy.mjs /app/egress-proxy.mjs
+# No shell tricks, no root: the Deployments also set runAsNonRoot, a read-only root filesystem and drop
+# every capability.
+USER 10001:10001
+ENV NODE_ENV=production
+ENTRYPOINT ["node", "/app/egress-proxy.mjs"]
