@@ -10,6 +10,7 @@ export interface KubeApiStandIn {
   readonly url: string;
   readonly requests: RecordedKubeRequest[];
   readonly store: Map<string, unknown>;
+  readonly logs: Map<string, string>;
   fail(plural: string, name: string, status: number, message: string, reason?: string): void;
   close(): Promise<void>;
 }

@@ -36,7 +36,8 @@ function selectorMatches(selector, labels = {}) {
 export async function start(port = 0) {
   const requests = [];
   const store = new Map(); // path of the object → object
-  const failures = new Map(); // object name → { status, message }
+  const failures = new Map(); // plural/name → { status, message }
+  const logs = new Map(); // namespace/pod → text
 
   const status = (res, code, reason, message) => {
     res.writeHead(code, { "content-type": "application/json" });
@@ -84,6 +85,12 @@ export async function start(port = 0) {
             verbs: ["create", "delete", "get", "list", "patch", "update"],
           })),
         });
+      }
+      const log = /^\/api\/v1\/namespaces\/([^/]+)\/pods\/([^/]+)\/log$/.exec(url.pathname);
+      if (log && req.method === "GET") {
+        res.writeHead(200, { "content-type": "text/plain" });
+        res.end(logs.get(`${log[1]}/${log[2]}`) ?? "");
+        return;
       }
       const m =
         /^\/(?:api\/(v1)|apis\/([^/]+\/[^/]+))(?:\/namespaces\/([^/]+))?\/([^/]+)(?:\/([^/]+))?$/.exec(
@@ -134,6 +141,8 @@ export async function start(port = 0) {
     url: `http://127.0.0.1:${server.address().port}`,
     requests,
     store,
+    /** What GET …/pods/<name>/log answers for that pod. */
+    logs,
     /** The next apply of the `plural` (e.g. "deployments") named `name` answers `code` with `message`. */
     fail(plural, name, code, message, reason = "Invalid") {
       failures.set(`${plural}/${name}`, { status: code, message, reason });

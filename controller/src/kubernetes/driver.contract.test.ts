@@ -194,3 +194,51 @@ describe("kubernetes driver, on the wire", () => {
     expect(api.store.has("v1/aegis-contract/configmaps/not-ours")).toBe(true);
   });
 });
+
+describe("kubernetes driver, egress reports", () => {
+  it("forwards each block the tenant's egress proxy logged, once, and ignores other lines", async () => {
+    const events: unknown[] = [];
+    const d = driver();
+    await d.apply(state, { ...ctx, onEgress: (e) => events.push(e) });
+    api.store.set("v1/aegis-contract/pods/aegis-egress-proxy-abc", {
+      apiVersion: "v1",
+      kind: "Pod",
+      metadata: {
+        name: "aegis-egress-proxy-abc",
+        namespace: "aegis-contract",
+        labels: { "app.kubernetes.io/component": "egress-proxy" },
+      },
+    });
+    const blocked = {
+      event: "egress",
+      agentId: "agt_one",
+      domain: "exfil.example.org",
+      at: "2026-11-25T12:00:00.000Z",
+      wouldBlock: false,
+      reason: "not_declared",
+    };
+    api.logs.set(
+      "aegis-contract/aegis-egress-proxy-abc",
+      [
+        JSON.stringify({ event: "listening", port: 3128 }),
+        JSON.stringify(blocked),
+        "not json at all",
+        "",
+      ].join("\n"),
+    );
+    await d.status();
+    await d.status(); // the same log window again: nothing twice
+    expect(events).toEqual([
+      {
+        agentId: "agt_one",
+        domain: "exfil.example.org",
+        at: "2026-11-25T12:00:00.000Z",
+        wouldBlock: false,
+        reason: "not_declared",
+      },
+    ]);
+    const logReads = api.requests.filter((r) => r.path.endsWith("/log"));
+    expect(logReads[0]?.path).toBe("/api/v1/namespaces/aegis-contract/pods/aegis-egress-proxy-abc/log");
+    expect(logReads[0]?.query.sinceSeconds).toBe("120");
+  });
+});

@@ -3,6 +3,7 @@
 // no longer desired, found by its owner labels. Objects the API server refuses (409/422/5xx) are
 // reported with the server's message; the others are still applied, and the reconciler retries.
 import {
+  CoreV1Api,
   type KubeConfig,
   type KubernetesObject,
   KubernetesObjectApi,
@@ -86,9 +87,78 @@ export class KubernetesDriver implements Driver {
   private readonly api: KubernetesObjectApi;
   private cilium: boolean | null = null;
   private lastAgents = new Map<string, { namespace: string; running: boolean }>();
+  private readonly core: CoreV1Api;
+  private onEgress: DriverContext["onEgress"] = () => {};
+  private namespaces: string[] = [];
+  /** Egress report lines already forwarded, with when they were seen (the log window overlaps). */
+  private readonly seenEgress = new Map<string, number>();
 
   constructor(private readonly options: KubernetesDriverOptions) {
     this.api = KubernetesObjectApi.makeApiClient(options.kubeConfig);
+    this.core = options.kubeConfig.makeApiClient(CoreV1Api);
+  }
+
+  /**
+   * The tenants' egress proxies write each block as a JSON line on stdout; nothing in the cluster can
+   * call the controller, so it reads the proxies' recent logs and forwards each line once.
+   */
+  private async collectEgress(): Promise<void> {
+    const now = Date.now();
+    for (const [line, at] of this.seenEgress) if (now - at > 5 * 60_000) this.seenEgress.delete(line);
+    for (const namespace of this.namespaces) {
+      let pods: KubernetesObject[] = [];
+      try {
+        pods = (
+          await this.api.list(
+            "v1",
+            "Pod",
+            namespace,
+            undefined,
+            undefined,
+            undefined,
+            undefined,
+            `${LABEL_COMPONENT}=egress-proxy`,
+          )
+        ).items;
+      } catch {
+        continue;
+      }
+      for (const pod of pods) {
+        let text = "";
+        try {
+          text = await this.core.readNamespacedPodLog({
+            name: pod.metadata?.name ?? "",
+            namespace,
+            sinceSeconds: 120,
+          });
+        } catch {
+          continue;
+        }
+        for (const line of String(text).split("\n")) {
+          if (!line.includes('"event":"egress"') || this.seenEgress.has(line)) continue;
+          this.seenEgress.set(line, now);
+          try {
+            const e = JSON.parse(line) as {
+              agentId?: string;
+              domain?: string;
+              at?: string;
+              wouldBlock?: boolean;
+              reason?: string;
+            };
+            if (e.agentId && e.domain && e.at)
+              this.onEgress({
+                agentId: e.agentId,
+                domain: e.domain,
+                at: e.at,
+                wouldBlock: e.wouldBlock === true,
+                reason: (e.reason ?? "not_declared") as never,
+              });
+          } catch {
+            // not one of the proxy's lines
+          }
+        }
+      }
+    }
   }
 
   private async hasCilium(): Promise<boolean> {
@@ -125,6 +195,7 @@ export class KubernetesDriver implements Driver {
 
   async apply(state: DesiredState, ctx: DriverContext): Promise<{ errors: ApplyError[] }> {
     const errors: ApplyError[] = [];
+    this.onEgress = ctx.onEgress;
     const credentials = new Map<string, { credential: string; version: number }>();
     const namespaces = new Map(
       state.resources.flatMap((r) => (r.kind === "tenant" ? [[r.tenantId, r.namespace] as const] : [])),
@@ -168,6 +239,7 @@ export class KubernetesDriver implements Driver {
       }
     }
     errors.push(...(await this.prune(objects)));
+    this.namespaces = [...namespaces.values()];
     this.lastAgents = new Map(
       state.resources.flatMap((r) =>
         r.kind === "agent" && namespaces.has(r.tenantId)
@@ -223,6 +295,7 @@ export class KubernetesDriver implements Driver {
   }
 
   async status(): Promise<AgentRuntimeStatus[]> {
+    await this.collectEgress();
     const out: AgentRuntimeStatus[] = [];
     for (const [agentId, { namespace, running }] of this.lastAgents) {
       if (!running) continue;
