@@ -249,6 +249,35 @@ describe("the controller connection", () => {
     expect((await callJson("POST", `/controller/v1/agents/${alpha.id}/credential`)).status).toBe(401);
   });
 
+  it("an agent's egress allowlist gains a skill's domains only once that skill is installed on it", async () => {
+    const before = (
+      await callJson("GET", "/controller/v1/desired", {
+        headers: { authorization: `Bearer ${credential}` },
+      })
+    ).body as Desired;
+    const alphaBefore = before.resources.find((r) => r.kind === "agent" && r.agentId === alpha.id);
+    expect(alphaBefore?.allowedDomains).not.toContain("hooks.slack.com");
+    const installed = await callJson(
+      "POST",
+      `/api/dashboard/agents/${alpha.id}/skills/skl_pub_slack_notify/install`,
+      {
+        token: t.adminToken,
+      },
+    );
+    expect(installed.status, JSON.stringify(installed.body)).toBe(201);
+    const pushed = (await socket.next(
+      (f) =>
+        f.op === "desired_state" &&
+        (f as Desired).resources.some(
+          (r) => r.agentId === alpha.id && (r.allowedDomains as string[]).includes("hooks.slack.com"),
+        ),
+    )) as Desired;
+    expect(pushed.generation).toBeGreaterThan(before.generation);
+    // Only that agent: the others' allowlists did not change.
+    for (const r of pushed.resources.filter((x) => x.kind === "agent" && x.agentId !== alpha.id))
+      expect(r.allowedDomains).not.toContain("hooks.slack.com");
+  });
+
   it("a second connection replaces the first", async () => {
     const second = await connect(credential);
     await second.next((f) => f.op === "desired_state");
