@@ -267,3 +267,102 @@ describe("kubernetes driver against a real API server", () => {
     expect(await gone("v1", "Namespace", ns)).toBe(true);
   });
 });
+
+describe("kubernetes driver, killed in the middle of an apply", () => {
+  it("a fresh start applies the latest generation fully", async () => {
+    const { build } = await import("esbuild");
+    const { mkdtemp, rm, writeFile } = await import("node:fs/promises");
+    const { join } = await import("node:path");
+    const { spawn } = await import("node:child_process");
+    const { pathToFileURL } = await import("node:url");
+    // Inside the repository, so the scripts resolve @kubernetes/client-node from its node_modules.
+    const cache = join(import.meta.dirname, "../../../node_modules/.cache");
+    await (await import("node:fs/promises")).mkdir(cache, { recursive: true });
+    const work = await mkdtemp(join(cache, "aegis-k8s-kill-"));
+    try {
+      // The driver in a process of its own, as the controller runs it, applying a state of 20 agents.
+      const bundle = join(work, "driver.mjs");
+      await build({
+        entryPoints: [join(import.meta.dirname, "driver.ts")],
+        bundle: true,
+        platform: "node",
+        format: "esm",
+        outfile: bundle,
+        packages: "external",
+        logLevel: "silent",
+        nodePaths: [join(import.meta.dirname, "../../../node_modules")],
+      });
+      const killNs = `aegis-kill-${run}`;
+      const big: DesiredState = {
+        clusterId,
+        generation: 10,
+        resources: [
+          {
+            kind: "tenant",
+            tenantId: "ten_kill",
+            slug: "kill",
+            namespace: killNs,
+            egressMode: "enforce",
+            configVersion: 1,
+          },
+          ...Array.from({ length: 20 }, (_, i) => agent(`agt_kill_${i}`, { tenantId: "ten_kill" })),
+        ],
+      };
+      const script = join(work, "apply.mjs");
+      await writeFile(
+        script,
+        `import { KubeConfig } from "@kubernetes/client-node";
+import { KubernetesDriver } from ${JSON.stringify(pathToFileURL(bundle).href)};
+const kc = new KubeConfig();
+kc.loadFromOptions(${JSON.stringify({
+          clusters: [{ name: "local", server: inject("kubeServer"), skipTLSVerify: true }],
+          users: [{ name: "admin", token: inject("kubeToken") }],
+          contexts: [{ name: "local", cluster: "local", user: "admin" }],
+          currentContext: "local",
+        })});
+const d = new KubernetesDriver({ kubeConfig: kc, platformUrl: "https://aegis.example.com", clusterId: ${JSON.stringify(clusterId)},
+  images: { agentRuntime: "aegis/agent-runtime:test", egressProxy: "aegis/egress-proxy:test" }, proxyKey: "${"p".repeat(64)}" });
+process.stdout.write("start\\n");
+await d.apply(${JSON.stringify(big)}, { credentialFor: async (id, v) => ({ credential: "agk_" + id, version: Math.max(v, 1) }), onEgress: () => {} });
+process.stdout.write("done\\n");
+`,
+      );
+      const child = spawn(process.execPath, [script], {
+        cwd: join(import.meta.dirname, "../../.."),
+        stdio: ["ignore", "pipe", "pipe"],
+      });
+      let out = "";
+      child.stdout?.on("data", (d) => {
+        out += d;
+      });
+      child.stderr?.on("data", (d) => {
+        out += d;
+      });
+      // Kill it as soon as the first agent's Deployment exists: the apply is under way, not finished.
+      for (let i = 0; i < 300; i++) {
+        if (!(await gone("apps/v1", "Deployment", agentObjectName("agt_kill_0"), killNs))) break;
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      if (child.exitCode === null && child.signalCode === null) {
+        const exited = new Promise((r) => child.once("exit", r));
+        child.kill("SIGKILL");
+        await exited;
+      }
+      expect(out, out).toContain("start");
+      expect(out).not.toContain("done");
+      expect(await gone("apps/v1", "Deployment", agentObjectName("agt_kill_19"), killNs)).toBe(true);
+
+      // The restarted controller applies the same generation again: everything is there, once.
+      const result = await driver().apply(big, ctx);
+      expect(result.errors).toEqual([]);
+      for (let i = 0; i < 20; i++)
+        expect(
+          await gone("apps/v1", "Deployment", agentObjectName(`agt_kill_${i}`), killNs),
+          `agent ${i}`,
+        ).toBe(false);
+      await driver().apply({ ...big, generation: 11, resources: [] }, ctx);
+    } finally {
+      await rm(work, { recursive: true, force: true });
+    }
+  });
+});
