@@ -211,6 +211,78 @@ describe("the controller connection", () => {
     ]);
   });
 
+  it("egress mode: tenant admins switch to log-only; observed domains become manifest suggestions", async () => {
+    const start = await callJson("GET", "/api/dashboard/clusters/egress", { token: t.adminToken });
+    expect(start.body.mode).toBe("enforce");
+    const bad = await callJson("PUT", "/api/dashboard/clusters/egress", {
+      token: t.adminToken,
+      body: { mode: "open" },
+    });
+    expect(bad.status).toBe(400);
+    expect(Object.keys(bad.body.details)).toEqual(["mode"]);
+    expect(
+      (await callJson("PUT", "/api/dashboard/clusters/egress", { body: { mode: "log-only" } })).status,
+    ).toBe(401);
+    const member = await callJson("POST", "/api/dashboard/settings/api-keys", {
+      token: t.adminToken,
+      body: { name: "egress-viewer", role: "tenant_member" },
+    });
+    expect(
+      (
+        await callJson("PUT", "/api/dashboard/clusters/egress", {
+          token: member.body.key,
+          body: { mode: "log-only" },
+        })
+      ).status,
+    ).toBe(403);
+
+    const set = await callJson("PUT", "/api/dashboard/clusters/egress", {
+      token: t.adminToken,
+      body: { mode: "log-only" },
+    });
+    expect(set.status).toBe(200);
+    // The tenant's proxies get the new mode as the next desired state.
+    const pushed = (await socket.next(
+      (f) =>
+        f.op === "desired_state" &&
+        (f as Desired).resources.some((r) => r.kind === "tenant" && r.egressMode === "log-only"),
+    )) as Desired;
+    expect(pushed.generation).toBeGreaterThan(first.generation);
+
+    socket.send({
+      op: "egress_blocked",
+      agentId: alpha.id,
+      domain: "api.partner.example",
+      at: new Date().toISOString(),
+      wouldBlock: true,
+    });
+    socket.send({
+      op: "egress_blocked",
+      agentId: alpha.id,
+      domain: "api.partner.example",
+      at: new Date().toISOString(),
+      wouldBlock: true,
+    });
+    socket.send({ op: "ping" });
+    await socket.next((f) => f.op === "pong");
+    const view = await callJson("GET", "/api/dashboard/clusters/egress", { token: t.adminToken });
+    const mine = view.body.suggestions.find((s: { agentId: string }) => s.agentId === alpha.id);
+    expect(mine.domains[0]).toMatchObject({ domain: "api.partner.example", count: 2, blocked: false });
+    expect(mine.manifest.network.allowedDomains).toContain("api.partner.example");
+    // Another tenant sees nothing of it.
+    expect(
+      (await callJson("GET", "/api/dashboard/clusters/egress", { token: other.adminToken })).body.suggestions,
+    ).toEqual([]);
+    await vi.waitFor(async () => {
+      expect((await auditRows(t.tenantId)).some((r) => r.action === "egress.mode_changed")).toBe(true);
+      expect((await auditRows(t.tenantId)).some((r) => r.action === "egress.would_block")).toBe(true);
+    });
+    await callJson("PUT", "/api/dashboard/clusters/egress", {
+      token: t.adminToken,
+      body: { mode: "enforce" },
+    });
+  });
+
   it("issues and rotates runtime credentials for agents it runs, and only those", async () => {
     const auth = { authorization: `Bearer ${credential}` };
     const issued = await callJson("POST", `/controller/v1/agents/${alpha.id}/credential`, { headers: auth });

@@ -1,8 +1,10 @@
 // Clusters: operators and tenant admins register them (`/api/admin/clusters`, `/api/dashboard/clusters`);
 // their controllers dial out to `/controller/v1/*` with the credential they got from registering.
 import { createRoute, z } from "@hono/zod-openapi";
+import { eq } from "drizzle-orm";
 import type { Context, MiddlewareHandler } from "hono";
 import type { ClusterStatus } from "../../../durable-objects/cluster-hub";
+import { tenants } from "../../db/schema";
 import type { AppEnv } from "../../env";
 import { AppError } from "../../lib/errors";
 import { createRouter, errorResponses, IdParam, jsonBody, jsonResponse } from "../../lib/http";
@@ -217,6 +219,102 @@ tenantClusterRoutes.openapi(
       list.map(async (k) => ({ ...hideOthers(k, tenantId), status: await withStatus(c, k.id, tenantId) })),
     );
     return c.json({ data }, 200);
+  },
+);
+
+const EgressMode = z.enum(["enforce", "log-only"]);
+const EgressView = z
+  .object({
+    mode: EgressMode,
+    /**
+     * Per agent, the domains its egress proxy saw it reach (log-only) or refused that its skills do not
+     * declare: what to add to a manifest's `network.allowedDomains` if the traffic is wanted.
+     */
+    suggestions: z.array(
+      z.object({
+        agentId: z.string(),
+        domains: z.array(
+          z.object({ domain: z.string(), count: z.number().int(), lastAt: z.string(), blocked: z.boolean() }),
+        ),
+        manifest: z.object({ network: z.object({ allowedDomains: z.array(z.string()) }) }),
+      }),
+    ),
+  })
+  .openapi("EgressSettings");
+
+async function egressView(c: Context<AppEnv>, tenantId: string) {
+  const tenant = await c.get("db").select().from(tenants).where(eq(tenants.id, tenantId)).get();
+  if (!tenant) throw new AppError(404, "not_found", "Tenant not found");
+  const events = tenant.clusterId
+    ? forTenant(await clusterStub(c.env, tenant.clusterId).status(), tenantId).egress
+    : [];
+  const byAgent = new Map<
+    string,
+    Map<string, { domain: string; count: number; lastAt: string; blocked: boolean }>
+  >();
+  for (const e of events) {
+    const domains = byAgent.get(e.agentId) ?? new Map();
+    const d = domains.get(e.domain) ?? { domain: e.domain, count: 0, lastAt: e.at, blocked: false };
+    d.count++;
+    if (e.at > d.lastAt) d.lastAt = e.at;
+    d.blocked ||= !e.wouldBlock;
+    domains.set(e.domain, d);
+    byAgent.set(e.agentId, domains);
+  }
+  return {
+    mode: (tenant.egressMode === "log-only" ? "log-only" : "enforce") as "enforce" | "log-only",
+    suggestions: [...byAgent.entries()].map(([agentId, domains]) => {
+      const list = [...domains.values()].sort(
+        (a, b) => b.count - a.count || a.domain.localeCompare(b.domain),
+      );
+      return {
+        agentId,
+        domains: list,
+        manifest: { network: { allowedDomains: list.map((d) => d.domain).sort() } },
+      };
+    }),
+  };
+}
+
+tenantClusterRoutes.openapi(
+  createRoute({
+    method: "get",
+    path: "/egress",
+    tags: ["clusters"],
+    summary: "The tenant's egress mode and, per agent, domains reached or refused that no skill declares",
+    responses: { 200: jsonResponse(EgressView, "Egress settings and suggestions"), ...errorResponses },
+  }),
+  async (c) => c.json(await egressView(c, c.get("tenantId")), 200),
+);
+
+tenantClusterRoutes.openapi(
+  createRoute({
+    method: "put",
+    path: "/egress",
+    tags: ["clusters"],
+    summary:
+      "Switch the egress proxies between enforce and log-only (report would-be blocks, let them through)",
+    middleware: [requireTenantAdmin] as const,
+    request: { body: jsonBody(z.object({ mode: EgressMode })) },
+    responses: { 200: jsonResponse(EgressView, "The new settings"), ...errorResponses },
+  }),
+  async (c) => {
+    const { mode } = c.req.valid("json");
+    const tenantId = c.get("tenantId");
+    const db = c.get("db");
+    const before = await db
+      .select({ egressMode: tenants.egressMode })
+      .from(tenants)
+      .where(eq(tenants.id, tenantId))
+      .get();
+    await db.update(tenants).set({ egressMode: mode }).where(eq(tenants.id, tenantId)).run();
+    audit(c, {
+      action: "egress.mode_changed",
+      severity: mode === "log-only" ? "medium" : "info",
+      target: { type: "tenant", id: tenantId },
+      details: { before: { mode: before?.egressMode ?? "enforce" }, after: { mode } },
+    });
+    return c.json(await egressView(c, tenantId), 200);
   },
 );
 
