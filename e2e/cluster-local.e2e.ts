@@ -23,6 +23,8 @@ describe("controller, local driver, against the platform", () => {
   let tenantId = "";
   let clusterId = "";
   let state = "";
+  /** The Asker agent's credential (shown once at creation), for sending as it. */
+  let askerSecret = "";
   let controller: ChildProcess | null = null;
   const output: string[] = [];
 
@@ -161,6 +163,7 @@ describe("controller, local driver, against the platform", () => {
     // The asker is an agent of the same tenant (its own runtime holds its mailbox and acks the answer);
     // this test sends for it over HTTP with its token.
     const asker = await createAgent("Asker");
+    askerSecret = asker.credential;
     const current = await call(admin, "GET", "/api/dashboard/allowlist");
     await call(admin, "PUT", "/api/dashboard/allowlist", {
       expectedVersion: current.version,
@@ -197,6 +200,77 @@ describe("controller, local driver, against the platform", () => {
       async () => {
         const events = await call(admin, "GET", `/api/dashboard/audit?actorId=${worker.id}`);
         expect(JSON.stringify(events)).toContain("answer_data_request");
+      },
+      { timeout: 30_000, interval: 250 },
+    );
+  }, 90_000);
+
+  it("a task naming one of the agent's skills runs it in the runtime; an undeclared permission is refused and alerted", async () => {
+    const list = await call(admin, "GET", "/api/dashboard/agents");
+    const worker = list.data.find((a: { name: string }) => a.name === "Worker");
+    const asker = list.data.find((a: { name: string }) => a.name === "Asker");
+    const login = async (agentId: string, credential: string) =>
+      (
+        (await fetch(`${baseUrl}/v1/auth/token`, {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: JSON.stringify({ agentId, credential }),
+        }).then((r) => r.json())) as { token: string }
+      ).token;
+    const token = await login(asker.id, askerSecret);
+    const task = async (skill: string, input: unknown) => {
+      const sent = await call(
+        token,
+        "POST",
+        "/v1/messages",
+        {
+          to: worker.id,
+          type: "task_handoff",
+          payload: { title: `run ${skill}`, context: { skill, input } },
+        },
+        202,
+      );
+      let replyId = "";
+      await vi.waitFor(
+        async () => {
+          const thread = (await call(admin, "GET", `/api/dashboard/messages/${sent.id}`)).thread as Array<{
+            id: string;
+            type: string;
+            from: string;
+            payloadPreview: string;
+          }>;
+          const reply = thread.find(
+            (m) =>
+              m.type === "status_update" && m.from === worker.id && !m.payloadPreview.includes("Accepted"),
+          );
+          expect(reply).toBeDefined();
+          replyId = reply?.id ?? "";
+        },
+        { timeout: 30_000, interval: 200 },
+      );
+      const payload = (await call(admin, "GET", `/api/dashboard/messages/${replyId}`)).message.payload as {
+        status: string;
+        summary: string;
+      };
+      return payload;
+    };
+    // A core skill, installed on every agent, runs with its input.
+    const transformed = await task("json-transform", {
+      data: { a: { b: 42 } },
+      operations: [{ op: "select", path: "a.b" }],
+    });
+    expect(transformed.status).toBe("done");
+    expect(JSON.parse(transformed.summary)).toEqual({ result: 42 });
+    // http-fetch declares no domains: its request is refused by the context, reported, and alerted.
+    const refused = await task("http-fetch", { url: "https://exfil.example.org/steal" });
+    expect(refused.status).toBe("error");
+    expect(refused.summary).toMatch(/^permission_denied: Permission denied \(network exfil\.example\.org\)/);
+    await vi.waitFor(
+      async () => {
+        const alerts = await call(admin, "GET", "/api/dashboard/alerts");
+        expect(alerts.data.some((a: { rule: string }) => a.rule === "skill_undeclared_permission")).toBe(
+          true,
+        );
       },
       { timeout: 30_000, interval: 250 },
     );

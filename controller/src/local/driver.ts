@@ -133,6 +133,9 @@ export class LocalDriver implements Driver {
         AEGIS_AGENT_ID: running.agent.agentId,
         AEGIS_AGENT_CREDENTIAL: credential,
         AEGIS_MODEL_TIER: running.agent.modelTier,
+        AEGIS_AGENT_SKILLS: JSON.stringify(
+          running.agent.skills.map(({ name, version, sha256 }) => ({ name, version, sha256 })),
+        ),
         HTTP_PROXY: proxyUrl,
         HTTPS_PROXY: proxyUrl,
         NO_PROXY: new URL(this.options.platformUrl).hostname,

@@ -3,7 +3,13 @@
 // `data_request` gets a `data_response` written by the agent's model through the platform's gateway, a
 // `task_handoff` is acknowledged and answered with a `status_update` — applies config pushes, and
 // reports what it did to `POST /v1/events`. Lifecycle lines go to stdout as JSON, for the driver.
+import { existsSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { ProxyAgent } from "undici";
 import { AgentClient, type IncomingMessage, type MessageContext } from "../../agent-client/src/index";
+import { createMessagesApiModel } from "../../skill-sdk/src/index";
+import { type InstalledSkill, SkillRunner } from "./skills";
 
 export interface RuntimeOptions {
   baseUrl: string;
@@ -11,6 +17,12 @@ export interface RuntimeOptions {
   credential: string;
   /** The model the agent asks (its tier's model name at the gateway). */
   model?: string;
+  /** The agent's installed skills at their pinned versions (from the desired state). */
+  skills?: InstalledSkill[];
+  /** The agent's workspace folder. Default: a folder in the system temp dir. */
+  workspace?: string;
+  /** Skills' outbound requests go through this proxy (the tenant's egress proxy) when set. */
+  proxyUrl?: string;
   /** Where lifecycle lines go. Default: stdout. */
   emit?: (event: Record<string, unknown>) => void;
   fetch?: typeof fetch;
@@ -31,6 +43,7 @@ export class AgentRuntime {
   private token: { value: string; until: number } | null = null;
   private readonly emit: (event: Record<string, unknown>) => void;
   private readonly fetchFn: typeof fetch;
+  readonly skills: SkillRunner;
 
   constructor(private readonly options: RuntimeOptions) {
     this.emit = options.emit ?? ((event) => process.stdout.write(`${JSON.stringify(event)}\n`));
@@ -51,6 +64,26 @@ export class AgentRuntime {
     this.client.on("disconnected", (code, reason) => this.emit({ event: "disconnected", code, reason }));
     this.client.on("stopped", (reason) => this.emit({ event: "stopped", reason }));
     this.client.onMessage((message, ctx) => this.handle(message, ctx));
+    const proxy = options.proxyUrl ? new ProxyAgent(options.proxyUrl) : null;
+    this.skills = new SkillRunner({
+      installed: options.skills ?? [],
+      workspace: options.workspace ?? join(tmpdir(), `aegis-agent-${options.agentId}`),
+      sendMessage: async (m) => {
+        const sent = await this.client.send(m.to, m.type, m.payload as never, {
+          ...(m.correlationId ? { correlationId: m.correlationId } : {}),
+        });
+        return { id: sent.id, status: sent.status } as never;
+      },
+      callModel: async (request) =>
+        createMessagesApiModel({
+          url: `${options.baseUrl}/v1/models/messages`,
+          defaultModel: options.model ?? modelForTier("sonnet"),
+          headers: { authorization: `Bearer ${await this.agentToken()}` },
+          fetch: (r) => this.fetchFn(r),
+        })(request),
+      ...(proxy ? { fetch: (request: Request) => fetch(request, { dispatcher: proxy } as RequestInit) } : {}),
+      report: (events) => this.report(events),
+    });
   }
 
   start(): Promise<void> {
@@ -72,8 +105,26 @@ export class AgentRuntime {
         const answer = await this.ask(query);
         await ctx.reply("data_response", { data: answer, format: "text" });
       } else if (message.type === "task_handoff") {
-        const title = String((message.payload as { title?: unknown }).title ?? "the task");
-        await ctx.reply("status_update", { status: "working", summary: `Accepted: ${title}` });
+        const payload = message.payload as {
+          title?: unknown;
+          context?: { skill?: unknown; input?: unknown };
+        };
+        const title = String(payload.title ?? "the task");
+        const skill = payload.context?.skill;
+        if (typeof skill === "string") {
+          // A task that names one of the agent's skills runs it, and the answer is its result.
+          const result = await this.skills.run(skill, payload.context?.input ?? {});
+          this.emit({ event: "skill", skill, ok: result.ok, ...(result.ok ? {} : { code: result.code }) });
+          await ctx.reply("status_update", {
+            status: result.ok ? "done" : "error",
+            summary: (result.ok ? JSON.stringify(result.output) : `${result.code}: ${result.message}`).slice(
+              0,
+              4000,
+            ),
+          });
+        } else {
+          await ctx.reply("status_update", { status: "working", summary: `Accepted: ${title}` });
+        }
       }
     } catch (err) {
       outcome = "error";
@@ -139,6 +190,22 @@ export class AgentRuntime {
   }
 }
 
+/**
+ * The installed skills: AEGIS_AGENT_SKILLS (JSON, the local driver) or the agent's ConfigMap mounted
+ * at AEGIS_AGENT_CONFIG (default /etc/aegis/agent.json, the kubernetes driver).
+ */
+export function installedSkillsFromEnv(env: NodeJS.ProcessEnv): InstalledSkill[] {
+  try {
+    if (env.AEGIS_AGENT_SKILLS) return JSON.parse(env.AEGIS_AGENT_SKILLS) as InstalledSkill[];
+    const file = env.AEGIS_AGENT_CONFIG ?? "/etc/aegis/agent.json";
+    if (existsSync(file))
+      return (JSON.parse(readFileSync(file, "utf8")) as { skills?: InstalledSkill[] }).skills ?? [];
+  } catch {
+    // unreadable: the runtime runs without skills and says so in its events
+  }
+  return [];
+}
+
 /** `node agent-runtime` in a container: the environment says who it is and where the platform is. */
 export async function runFromEnv(env: NodeJS.ProcessEnv = process.env): Promise<AgentRuntime> {
   const missing = ["AEGIS_URL", "AEGIS_AGENT_ID", "AEGIS_AGENT_CREDENTIAL"].filter((k) => !env[k]);
@@ -148,6 +215,9 @@ export async function runFromEnv(env: NodeJS.ProcessEnv = process.env): Promise<
     agentId: String(env.AEGIS_AGENT_ID),
     credential: String(env.AEGIS_AGENT_CREDENTIAL),
     model: modelForTier(env.AEGIS_MODEL_TIER),
+    skills: installedSkillsFromEnv(env),
+    ...(env.AEGIS_WORKSPACE ? { workspace: env.AEGIS_WORKSPACE } : {}),
+    ...(env.HTTPS_PROXY ? { proxyUrl: env.HTTPS_PROXY } : {}),
   });
   for (const signal of ["SIGTERM", "SIGINT"] as const) {
     process.once(signal, () => {
