@@ -14,7 +14,9 @@ const CONTROLLER = join(ROOT, "controller/bin/aegis-controller.mjs");
  * controller commands show once, a reload shows the cluster pending without the token, and after
  * `aegis-controller register` exchanges the token the page shows it registered by itself (it refreshes
  * every 5 s). The agent page says the agent is not running on a connected cluster (nothing runs `run`
- * here). The operator sees the cluster on /admin/clusters with the tenant it serves.
+ * here). The operator sees the cluster on /admin/clusters with the tenant it serves. Back on /clusters the
+ * demo admin switches egress to log-only (after confirming) and back to enforce; with no agent running
+ * there are no suggested permissions yet.
  */
 describe("clusters in the browser", () => {
   const baseUrl = inject("baseUrl");
@@ -161,6 +163,64 @@ describe("clusters in the browser", () => {
     await operator.getByTestId("field-error-cluster-name").waitFor();
     await shot(operator, "clusters-05-operator");
     await context.close();
+  });
+
+  it("the demo admin loosens egress to log-only after confirming, it holds after a reload, and enforces again", async () => {
+    await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Clusters" }).click();
+    await page.waitForURL(/\/clusters$/);
+    const card = page.getByTestId("egress-card");
+    const mode = card.getByTestId("egress-mode");
+    await mode.waitFor();
+    expect(await mode.getAttribute("data-mode")).toBe("enforce");
+    const control = card.getByTestId("egress-mode-control");
+    expect(await control.getByRole("radio", { name: "Enforce" }).isChecked()).toBe(true);
+    const modes = await card.getByTestId("egress-modes").innerText();
+    expect(modes).toContain("refused");
+    expect(modes).toContain("let through");
+
+    // The cluster never ran an agent: nothing undeclared was seen.
+    const suggestions = card.getByTestId("egress-suggestions");
+    expect(await suggestions.getAttribute("data-empty")).toBe("true");
+    expect(await suggestions.innerText()).toContain("No undeclared traffic observed");
+    expect(await suggestions.innerText()).toContain("Log-only mode collects");
+
+    // Loosening asks first; cancelling changes nothing.
+    const dialog = page.getByTestId("egress-confirm");
+    await control.getByText("Log-only", { exact: true }).click();
+    await dialog.getByRole("heading", { name: "Switch egress to log-only?" }).waitFor();
+    expect(await dialog.innerText()).toContain("loosens a security control");
+    await dialog.getByRole("button", { name: "Cancel" }).click();
+    await dialog.getByRole("heading").waitFor({ state: "detached" });
+    expect(await mode.getAttribute("data-mode")).toBe("enforce");
+    expect(await control.getByRole("radio", { name: "Enforce" }).isChecked()).toBe(true);
+
+    await control.getByText("Log-only", { exact: true }).click();
+    await dialog.getByRole("button", { name: "Switch to log-only" }).click();
+    await card.getByTestId("egress-saved").waitFor();
+    expect(await dialog.getByRole("heading").count()).toBe(0);
+    expect(await mode.getAttribute("data-mode")).toBe("log-only");
+    expect(await card.getByTestId("egress-saved").innerText()).toContain("let through");
+
+    await page.reload();
+    await mode.waitFor();
+    expect(await mode.getAttribute("data-mode")).toBe("log-only");
+    expect(await control.getByRole("radio", { name: "Log-only" }).isChecked()).toBe(true);
+    await card.getByTestId("egress-log-only").waitFor();
+    expect(await suggestions.innerText()).toContain("Log-only mode is collecting");
+    // Still log-only after the page's own refresh.
+    await page.waitForTimeout(5_500);
+    expect(await mode.getAttribute("data-mode")).toBe("log-only");
+    await shot(page, "clusters-06-egress");
+
+    // Enforcing again needs no confirmation.
+    await control.getByText("Enforce", { exact: true }).click();
+    await card.getByTestId("egress-saved").waitFor();
+    expect(await dialog.getByRole("heading").count()).toBe(0);
+    expect(await mode.getAttribute("data-mode")).toBe("enforce");
+    expect(await card.getByTestId("egress-log-only").count()).toBe(0);
+    await page.reload();
+    await mode.waitFor();
+    expect(await mode.getAttribute("data-mode")).toBe("enforce");
   });
 
   it("raised no page errors", () => {

@@ -11,19 +11,27 @@ import {
   type ClusterWithStatus,
   type CreatedCluster,
   controllerCommands,
+  type EgressMode,
+  type EgressSuggestion,
+  egressSettings,
+  manifestSnippet,
   operatorAgentNames,
   registerCluster,
   registerPlatformCluster,
+  setEgressMode,
 } from "../models/clusters";
 import type { Resource } from "../models/resource";
-import { currentTenant } from "../models/session";
+import { canWrite, currentTenant } from "../models/session";
 import { tenantDirectory } from "../models/tenants";
+import { showToast } from "../models/toasts";
 import { Link } from "../router";
 import type { ListOf } from "../types";
+import { ConfirmDialog } from "./dialog";
 import { TextField } from "./field";
 import { IconCheck, IconCopy, IconServer } from "./icons";
 import { AgentName } from "./live";
 import { SecretBox, useClipboard } from "./secret-box";
+import { Segmented } from "./segmented";
 import {
   Badge,
   Banner,
@@ -440,21 +448,268 @@ export function ClusterList({
 }
 
 // ---------------------------------------------------------------------------------------------------
+// Egress
+
+const EGRESS_MODES: Record<EgressMode, { label: string; tone: Tone; text: string }> = {
+  enforce: {
+    label: "Enforce",
+    tone: "success",
+    text: "Requests to domains that no skill of the agent declares are refused, and reported below.",
+  },
+  "log-only": {
+    label: "Log-only",
+    tone: "warning",
+    text: "Requests to undeclared domains are let through and reported below, to learn what your agents need before enforcing.",
+  },
+};
+const MODE_ORDER: EgressMode[] = ["enforce", "log-only"];
+
+function EgressSuggestionView({ suggestion: s }: { suggestion: EgressSuggestion }) {
+  const n = s.domains.length;
+  return (
+    <div class="egress-suggestion" data-testid={`egress-suggestion-${s.agentId}`}>
+      <div class="egress-suggestion-head">
+        <AgentName id={s.agentId} />
+        <span class="muted small">
+          {n} undeclared {n === 1 ? "domain" : "domains"}
+        </span>
+      </div>
+      <div class="table-wrap">
+        <table class="table table-dense" data-testid="egress-suggestion-domains">
+          <thead>
+            <tr>
+              <th scope="col">Domain</th>
+              <th scope="col" class="num">
+                Requests
+              </th>
+              <th scope="col">Last seen</th>
+              <th scope="col">Outcome</th>
+            </tr>
+          </thead>
+          <tbody>
+            {s.domains.map((d) => (
+              <tr key={d.domain} data-testid="egress-suggestion-row">
+                <td>
+                  <code class="mono">{d.domain}</code>
+                </td>
+                <td class="num">{count(d.count)}</td>
+                <td class="muted small cell-nowrap" title={dateTime(d.lastAt)}>
+                  {relative(d.lastAt)}
+                </td>
+                <td>
+                  {d.blocked ? (
+                    <Badge tone="danger">Blocked</Badge>
+                  ) : (
+                    <Badge tone="warning" title="Log-only mode: the requests went through">
+                      Would block (log-only)
+                    </Badge>
+                  )}
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
+      <p class="small">
+        If the agent needs {n === 1 ? "it" : "them"}, add this to the manifest of one of its skills:
+      </p>
+      <CopyBlock
+        text={manifestSnippet(s)}
+        label="Copy the manifest snippet"
+        testId="egress-suggestion-manifest"
+        class="egress-manifest"
+      >
+        <code>{manifestSnippet(s)}</code>
+      </CopyBlock>
+    </div>
+  );
+}
+
+/**
+ * The tenant's egress mode (admins switch it; loosening it to log-only asks first) and, per agent, the
+ * domains its proxy saw it reach or refused that its skills do not declare, as a manifest snippet.
+ * Loaded by the page, with its 5-second refresh.
+ */
+export function EgressCard() {
+  const settings = egressSettings.data.value;
+  const admin = canWrite.value;
+  const confirming = useSignal(false);
+  const busy = useSignal(false);
+  const error = useSignal<unknown>(null);
+  const saved = useSignal<EgressMode | null>(null);
+  const mode = settings?.mode ?? "enforce";
+
+  async function save(next: EgressMode) {
+    busy.value = true;
+    error.value = null;
+    saved.value = null;
+    try {
+      await setEgressMode(next);
+      confirming.value = false;
+      saved.value = next;
+      showToast(next === "log-only" ? "Egress is in log-only mode" : "Egress is enforced");
+    } catch (e) {
+      error.value = e;
+    } finally {
+      busy.value = false;
+    }
+  }
+
+  return (
+    <Card
+      title="Egress"
+      class="egress-card"
+      data-testid="egress-card"
+      data-mode={settings?.mode}
+      actions={
+        settings && (
+          <Badge tone={EGRESS_MODES[mode].tone} data-testid="egress-mode" data-mode={mode}>
+            <span class="badge-dot" aria-hidden="true" />
+            {EGRESS_MODES[mode].label}
+          </Badge>
+        )
+      }
+    >
+      <p class="muted small">
+        Each agent's egress proxy lets it reach the domains its skills declare in{" "}
+        <code class="mono">network.allowedDomains</code>. The mode decides what happens to the rest.
+      </p>
+      <ErrorBanner error={egressSettings.error.value} onRetry={() => void egressSettings.load()} />
+      {!settings && egressSettings.loading.value && <Loading label="Loading egress settings…" />}
+      {settings && (
+        <>
+          <div class="egress-mode-row">
+            {admin ? (
+              <Segmented<EgressMode>
+                label="Egress mode"
+                value={mode}
+                options={MODE_ORDER.map((m) => ({ value: m, label: EGRESS_MODES[m].label }))}
+                disabled={busy.value}
+                testId="egress-mode-control"
+                onChange={(next) => {
+                  if (next === mode) return;
+                  error.value = null;
+                  saved.value = null;
+                  // Loosening asks first; enforcing again does not.
+                  if (next === "log-only") confirming.value = true;
+                  else void save(next);
+                }}
+              />
+            ) : (
+              <span class="muted small">Only a tenant admin can change the mode.</span>
+            )}
+            {busy.value && !confirming.value && (
+              <span class="muted small egress-save-state" role="status">
+                <span class="spinner-ring spinner-inline" aria-hidden="true" />
+                Saving…
+              </span>
+            )}
+            {!busy.value && saved.value === mode && (
+              <span class="egress-save-state egress-saved" role="status" data-testid="egress-saved">
+                <IconCheck />
+                Saved:{" "}
+                {mode === "log-only"
+                  ? "undeclared domains are let through"
+                  : "undeclared domains are refused"}
+              </span>
+            )}
+          </div>
+          <ul class="egress-modes" data-testid="egress-modes">
+            {MODE_ORDER.map((m) => (
+              <li key={m} class={m === mode ? "egress-mode-current" : undefined} data-mode={m}>
+                <span class="egress-mode-name">
+                  {EGRESS_MODES[m].label}
+                  {m === mode && <Badge tone={EGRESS_MODES[m].tone}>Current</Badge>}
+                </span>
+                <span class="small">{EGRESS_MODES[m].text}</span>
+              </li>
+            ))}
+          </ul>
+          {!confirming.value && <ErrorBanner error={error.value} title="The mode was not changed" />}
+          {mode === "log-only" && (
+            <Banner tone="warning" data-testid="egress-log-only">
+              <strong>Agents can reach any domain while in log-only mode.</strong>
+              <span>
+                Add what they need to their skills' manifests from the suggestions below, then switch back to
+                enforce.
+              </span>
+            </Banner>
+          )}
+          <Section title="Suggested permissions">
+            {settings.suggestions.length === 0 ? (
+              <div class="egress-empty" data-testid="egress-suggestions" data-empty="true">
+                <EmptyState title="No undeclared traffic observed">
+                  {mode === "log-only"
+                    ? "Log-only mode is collecting it: domains your agents reach that their skills do not declare appear here."
+                    : "Blocked requests appear here. Log-only mode collects what your agents would reach without refusing it, to learn what they need before enforcing."}
+                </EmptyState>
+              </div>
+            ) : (
+              <div class="egress-suggestions" data-testid="egress-suggestions" data-empty="false">
+                <p class="muted small">
+                  Domains each agent reached or was refused that none of its skills declare. Add the ones it
+                  needs to a skill's manifest; leave the rest blocked.
+                </p>
+                {settings.suggestions.map((s) => (
+                  <EgressSuggestionView key={s.agentId} suggestion={s} />
+                ))}
+              </div>
+            )}
+          </Section>
+          <ConfirmDialog
+            open={confirming.value}
+            title="Switch egress to log-only?"
+            confirmLabel="Switch to log-only"
+            busyLabel="Switching…"
+            danger
+            busy={busy.value}
+            error={error.value}
+            onCancel={() => {
+              confirming.value = false;
+              error.value = null;
+            }}
+            onConfirm={() => void save("log-only")}
+            testId="egress-confirm"
+          >
+            <p>
+              Your agents' egress proxies will let through requests to domains their skills do not declare,
+              instead of refusing them. Each one is reported here, so you can see what the agents need.
+            </p>
+            <p>
+              This loosens a security control: until you switch back to enforce, an agent (or a prompt
+              injected into one) can reach any domain.
+            </p>
+          </ConfirmDialog>
+        </>
+      )}
+    </Card>
+  );
+}
+
+// ---------------------------------------------------------------------------------------------------
 // Registering
 
-function CommandBlock({ commands }: { commands: readonly string[] }) {
+/** Text in a dark box with a Copy button beside it; `children` draws the text, `text` is what is copied. */
+function CopyBlock({
+  text,
+  label,
+  testId,
+  class: className,
+  children,
+}: {
+  text: string;
+  label: string;
+  testId: string;
+  class?: string;
+  children: ComponentChildren;
+}) {
   const { copied, failed, copy } = useClipboard();
-  const text = commands.join("\n");
   return (
     <div class="command-block">
-      <pre class="command-text" data-testid="cluster-commands">
-        {commands.map((c) => (
-          <code key={c} class="command-line">
-            {c}
-          </code>
-        ))}
+      <pre class={`command-text${className ? ` ${className}` : ""}`} data-testid={testId}>
+        {children}
       </pre>
-      <button type="button" class="btn btn-sm" onClick={() => void copy(text)} aria-label="Copy the commands">
+      <button type="button" class="btn btn-sm" onClick={() => void copy(text)} aria-label={label}>
         {copied.value ? <IconCheck /> : <IconCopy />}
         {copied.value ? "Copied" : "Copy"}
       </button>
@@ -462,6 +717,18 @@ function CommandBlock({ commands }: { commands: readonly string[] }) {
         <p class="field-error">Copying is blocked here: select the text and copy it by hand.</p>
       )}
     </div>
+  );
+}
+
+function CommandBlock({ commands }: { commands: readonly string[] }) {
+  return (
+    <CopyBlock text={commands.join("\n")} label="Copy the commands" testId="cluster-commands">
+      {commands.map((c) => (
+        <code key={c} class="command-line">
+          {c}
+        </code>
+      ))}
+    </CopyBlock>
   );
 }
 

@@ -6,17 +6,19 @@ export function Segmented<T extends string>({
   value,
   options,
   onChange,
+  disabled,
   testId,
 }: {
   label: string;
   value: T;
   options: ReadonlyArray<{ value: T; label: string }>;
   onChange: (value: T) => void;
+  disabled?: boolean;
   testId?: string;
 }) {
   const name = useId();
   return (
-    <fieldset class="segmented" data-testid={testId}>
+    <fieldset class="segmented" data-testid={testId} disabled={disabled}>
       <legend class="visually-hidden">{label}</legend>
       {options.map((o) => {
         const checked = o.value === value;

@@ -105,6 +105,54 @@ export function clusterOfAgent(
 }
 
 // ---------------------------------------------------------------------------------------------------
+// Egress (tenant): mirrors the `EgressSettings` schema in worker/features/clusters/routes.ts
+
+/** `enforce`: undeclared domains are refused. `log-only`: they go through and are reported. */
+export type EgressMode = "enforce" | "log-only";
+
+export interface EgressDomain {
+  domain: string;
+  /** Requests seen (among the reports the cluster keeps). */
+  count: number;
+  lastAt: string;
+  /** True when at least one request was refused; false when all went through in log-only mode. */
+  blocked: boolean;
+}
+
+/** Per agent, the domains it reached or was refused that none of its skills declare. */
+export interface EgressSuggestion {
+  agentId: string;
+  /** Most requested first. */
+  domains: EgressDomain[];
+  /** What to add to a skill manifest if the traffic is wanted (domains sorted). */
+  manifest: { network: { allowedDomains: string[] } };
+}
+
+export interface EgressSettings {
+  mode: EgressMode;
+  suggestions: EgressSuggestion[];
+}
+
+export const egressSettings = resource((signal) =>
+  api.get<EgressSettings>(`${TENANT}/egress`, undefined, signal),
+);
+
+/** Switches the tenant's egress proxies (tenant admins). */
+export async function setEgressMode(mode: EgressMode): Promise<EgressSettings> {
+  const res = await api.put<EgressSettings>(`${TENANT}/egress`, { mode });
+  egressSettings.set(res);
+  // A refresh that left before the change would land after it with the old mode: fetch again, which
+  // drops any such request in flight.
+  void egressSettings.load();
+  return res;
+}
+
+/** The snippet to paste into a skill manifest, as it is copied. */
+export function manifestSnippet(s: EgressSuggestion): string {
+  return JSON.stringify(s.manifest, null, 2);
+}
+
+// ---------------------------------------------------------------------------------------------------
 // Operator
 
 export const adminClusters = resource((signal) =>
@@ -165,6 +213,7 @@ export function controllerCommands(token: string, clusterName: string, origin: s
 
 onSessionReset(() => {
   clusters.reset();
+  egressSettings.reset();
   adminClusters.reset();
   operatorAgentNames.value = new Map();
   namesFetched.clear();

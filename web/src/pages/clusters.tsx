@@ -1,21 +1,25 @@
 import { useEffect } from "preact/hooks";
-import { ClusterList, RegisterCluster, useClusterRefresh } from "../components/clusters";
+import { ClusterList, EgressCard, RegisterCluster, useClusterRefresh } from "../components/clusters";
 import { PageHeader } from "../components/ui";
 import { loadAgentDirectory } from "../models/agents";
 import {
   adminClusters,
   clusters,
+  egressSettings,
   ensureOperatorAgentNames,
   forgetOperatorAgentNames,
 } from "../models/clusters";
 import { canWrite } from "../models/session";
 
-/** `/clusters`: where the workspace's agents run, their runtime status and blocked egress. */
+/**
+ * `/clusters`: where the workspace's agents run, their runtime status and blocked egress, and the egress
+ * mode with the domains agents reached that their skills do not declare.
+ */
 export function ClustersPage() {
   useEffect(() => {
     void loadAgentDirectory();
   }, []);
-  useClusterRefresh(() => clusters.load());
+  useClusterRefresh(() => Promise.all([clusters.load(), egressSettings.load()]));
   const writable = canWrite.value;
   return (
     <>
@@ -33,6 +37,7 @@ export function ClustersPage() {
             : "Your agents are not assigned to a cluster. An admin can register one."
         }
       />
+      <EgressCard />
     </>
   );
 }
