@@ -301,3 +301,56 @@ describe("deprecation", () => {
     );
   });
 });
+
+describe("package download for agent runtimes", () => {
+  it("an agent downloads the package of a private version installed on it, and nothing else", async () => {
+    const up = await approved(tenant, "runtime-pkg", "1.0.0", ["api.runtime.example"]);
+    const sha256 = up.version.sha256 as string;
+    const created = await callJson("POST", "/api/dashboard/agents", {
+      token: tenant.adminToken,
+      body: { name: "pkg-holder", modelTier: "sonnet", thinkingMode: "off" },
+    });
+    const holder = created.body.agent.id as string;
+    const token = async (agentId: string, credential: string) =>
+      (await callJson("POST", "/v1/auth/token", { body: { agentId, credential } })).body.token as string;
+    const holderToken = await token(holder, created.body.credential);
+    const download = (t?: string, digest = sha256) =>
+      call("GET", `/v1/skills/packages/${digest}`, t ? { token: t } : {});
+
+    // Not installed yet: the same 404 as an unknown digest.
+    expect((await download(holderToken)).status).toBe(404);
+    const installed = await callJson(
+      "POST",
+      `/api/dashboard/agents/${holder}/skills/${up.skill.id}/install`,
+      {
+        token: tenant.adminToken,
+        body: { version: "1.0.0" },
+      },
+    );
+    expect(installed.status, JSON.stringify(installed.body)).toBe(201);
+    const res = await download(holderToken);
+    expect(res.status).toBe(200);
+    expect(res.headers.get("content-type")).toBe("application/gzip");
+    const bytes = new Uint8Array(await res.arrayBuffer());
+    const { sha256Hex } = await import("../sdk/skill-sdk/src/package/index");
+    expect(await sha256Hex(bytes)).toBe(sha256);
+
+    // Another agent of the tenant without it, another tenant's agent, no token, a malformed digest.
+    const otherAgent = await callJson("POST", "/api/dashboard/agents", {
+      token: tenant.adminToken,
+      body: { name: "pkg-none", modelTier: "sonnet", thinkingMode: "off" },
+    });
+    expect((await download(await token(otherAgent.body.agent.id, otherAgent.body.credential))).status).toBe(
+      404,
+    );
+    const stranger = await callJson("POST", "/api/dashboard/agents", {
+      token: other.adminToken,
+      body: { name: "pkg-stranger", modelTier: "sonnet", thinkingMode: "off" },
+    });
+    expect((await download(await token(stranger.body.agent.id, stranger.body.credential))).status).toBe(404);
+    expect((await download()).status).toBe(401);
+    expect((await download(tenant.adminToken)).status).toBe(401);
+    const bad = await download(holderToken, "not-a-digest");
+    expect(bad.status).toBe(400);
+  });
+});

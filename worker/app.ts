@@ -23,6 +23,7 @@ import { configRoutes } from "./features/config/routes";
 import { gatewayRoutes } from "./features/gateway/routes";
 import { feedRoutes } from "./features/messaging/feed";
 import { agentMessagingRoutes, messageRoutes } from "./features/messaging/routes";
+import { agentPackageRoutes } from "./features/skills/agent-packages";
 import { PACKAGE_PATH_PREFIX } from "./features/skills/registry";
 import { privateSkillRoutes, skillReviewRoutes } from "./features/skills/registry-routes";
 import { skillRoutes } from "./features/skills/routes";
@@ -130,6 +131,7 @@ export function createApp() {
   app.route("/v1", agentMessagingRoutes);
   app.route("/v1", agentEventRoutes);
   app.route("/v1", gatewayRoutes);
+  app.route("/v1", agentPackageRoutes);
   app.route("/api/dashboard/billing", billingRoutes);
   app.route("/api/stripe/webhook", stripeWebhookRoutes);
   app.route("/ws", feedRoutes);

@@ -83,6 +83,16 @@ export class AgentRuntime {
         })(request),
       ...(proxy ? { fetch: (request: Request) => fetch(request, { dispatcher: proxy } as RequestInit) } : {}),
       report: (events) => this.report(events),
+      download: async (sha256) => {
+        const res = await this.fetchFn(`${options.baseUrl}/v1/skills/packages/${sha256}`, {
+          headers: { authorization: `Bearer ${await this.agentToken()}` },
+        });
+        if (!res.ok)
+          throw Object.assign(new Error(`the package answered ${res.status}`), {
+            code: "skill_not_available",
+          });
+        return new Uint8Array(await res.arrayBuffer());
+      },
     });
   }
 
