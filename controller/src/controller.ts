@@ -103,6 +103,13 @@ export class Controller {
       if (this.pingTimer) clearInterval(this.pingTimer);
       if (this.socket === socket) this.socket = null;
       if (this.stopped) return;
+      if (code === 4000) {
+        // Another controller with this cluster's credential connected: two would fight over the
+        // cluster, so this one steps aside.
+        this.log("error", "replaced by another controller of this cluster; not reconnecting");
+        this.stopped = true;
+        return;
+      }
       this.attempt++;
       const delay = backoffDelay(this.attempt, RECONNECT);
       this.log("warn", "disconnected; reconnecting", { code, reason: String(reason), delayMs: delay });

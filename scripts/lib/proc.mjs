@@ -73,12 +73,14 @@ export async function benchStateDir(prefix) {
  * Starts `npm run dev` (scripts/dev.mjs) on a free port with its own state directory and waits
  * until it has seeded and answers; for benchmarks and tools. `stop()` ends its process group.
  */
-export async function startPlatform({ stateDir, env = {} }) {
+/** @param {{ stateDir: string, env?: Record<string, string>, port?: number }} options */
+export async function startPlatform({ stateDir, env = {}, port: wanted = undefined }) {
   const { spawn } = await import("node:child_process");
   const { readFileSync } = await import("node:fs");
   const { resolve } = await import("node:path");
   const root = resolve(import.meta.dirname, "../..");
-  const port = await freePort();
+  // A restart on the same state and port: what a platform restart looks like to a client.
+  const port = wanted ?? (await freePort());
   const dev = spawn(process.execPath, [resolve(root, "scripts/dev.mjs")], {
     cwd: root,
     // Benchmarks measure the platform alone unless they ask for the local cluster (AEGIS_NO_CLUSTER: "0").
