@@ -25,7 +25,31 @@ const summary = (xs) => {
 const { dir: stateDir, label: stateLabel } = await benchStateDir("aegis-bench-msg-");
 process.stdout.write(`local state on ${stateLabel}\n`);
 const platform = await startPlatform({ stateDir });
-const { base, password } = platform;
+const { base: devBase, password } = platform;
+/**
+ * BENCH_DIRECT=1: sockets go straight to the workerd that runs the Worker, past wrangler dev's proxy
+ * (a second workerd that forwards every frame; deployed, there is no such hop). The port is found by
+ * asking each workerd listener on 127.0.0.1 for /api/health (Linux: `ss`).
+ */
+async function directBase() {
+  const { execFileSync } = await import("node:child_process");
+  const ports = execFileSync("ss", ["-ltnp"], { encoding: "utf8" })
+    .split("\n")
+    .filter((l) => l.includes('"workerd"') && l.includes("127.0.0.1:"))
+    .map((l) => /127\.0\.0\.1:(\d+)/.exec(l)?.[1])
+    .filter((p) => p && p !== new URL(devBase).port);
+  for (const p of ports) {
+    try {
+      const res = await fetch(`http://127.0.0.1:${p}/api/health`, { signal: AbortSignal.timeout(1000) });
+      if (res.ok && (await res.json()).status === "ok") return `http://127.0.0.1:${p}`;
+    } catch {}
+  }
+  throw new Error("BENCH_DIRECT: no workerd answered /api/health");
+}
+const base = process.env.BENCH_DIRECT === "1" ? await directBase() : devBase;
+process.stdout.write(
+  `platform at ${base}${base === devBase ? " (through wrangler dev)" : " (the Worker's workerd, directly)"}\n`,
+);
 
 const { api, admin } = await provisionTenant(base, password, { name: "Bench Messaging", slug: "bench-msg" });
 process.stdout.write(`creating ${PAIRS * 2} agents and ${PAIRS} links…\n`);
