@@ -1,5 +1,5 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import type { Context } from "hono";
+import type { Context, MiddlewareHandler } from "hono";
 import type { AppEnv } from "../../env";
 import { AppError, unauthenticated } from "../../lib/errors";
 import { createRouter, errorResponses, jsonBody } from "../../lib/http";
@@ -33,6 +33,21 @@ const MessagesResponse = z.looseObject({
  * profile it holds (plan tiers, thinking modes, quota state) — no D1 read on this path. The usage
  * the upstream reports (streamed or not) goes to the USAGE queue as one event per call.
  */
+/** Verifies the agent token from its signature alone (no D1 read) and sets the principal. */
+const gatewayAgent: MiddlewareHandler<AppEnv> = async (c, next) => {
+  // Usage rows and quota states are the record of model calls; an audit row per call would
+  // double the writes (status changes and refusals are audited where they happen).
+  c.set("audited", true);
+  const header = c.req.header("authorization");
+  const token = header?.toLowerCase().startsWith("bearer ") ? header.slice(7).trim() : undefined;
+  if (!token) throw unauthenticated("Agent token required");
+  const claims = await verifyAgentToken(c.env.AUTH_SECRET, token);
+  if (!claims) throw new AppError(401, "invalid_token", "Agent token is invalid or expired");
+  c.set("principal", { kind: "agent", agentId: claims.sub, tenantId: claims.tid });
+  c.set("tenantId", claims.tid);
+  await next();
+};
+
 export const gatewayRoutes = createRouter();
 
 gatewayRoutes.openapi(
@@ -41,6 +56,8 @@ gatewayRoutes.openapi(
     path: "/models/messages",
     tags: ["agent"],
     summary: "Call a model (Anthropic Messages API shape; `stream: true` answers with server-sent events)",
+    // The agent token is checked before the body: a stranger learns nothing from validation errors.
+    middleware: [gatewayAgent] as const,
     request: { body: jsonBody(MessagesRequest) },
     responses: {
       200: {
@@ -56,18 +73,9 @@ gatewayRoutes.openapi(
     },
   }),
   async (c) => {
-    // Usage rows and quota states are the record of model calls; an audit row per call would
-    // double the writes (status changes and refusals are audited where they happen).
-    c.set("audited", true);
-    const header = c.req.header("authorization");
-    const token = header?.toLowerCase().startsWith("bearer ") ? header.slice(7).trim() : undefined;
-    if (!token) throw unauthenticated("Agent token required");
-    const claims = await verifyAgentToken(c.env.AUTH_SECRET, token);
-    if (!claims) throw new AppError(401, "invalid_token", "Agent token is invalid or expired");
-    const who = { agentId: claims.sub, tenantId: claims.tid };
-    c.set("principal", { kind: "agent", ...who });
-    c.set("tenantId", who.tenantId);
-
+    const principal = c.get("principal");
+    if (principal.kind !== "agent") throw unauthenticated("Agent token required");
+    const who = { agentId: principal.agentId, tenantId: principal.tenantId };
     const body = c.req.valid("json");
     const tier = tierOfModel(body.model);
     if (!tier) {
