@@ -35,14 +35,15 @@ const MessagesResponse = z.looseObject({
  */
 /** Verifies the agent token from its signature alone (no D1 read) and sets the principal. */
 const gatewayAgent: MiddlewareHandler<AppEnv> = async (c, next) => {
-  // Usage rows and quota states are the record of model calls; an audit row per call would
-  // double the writes (status changes and refusals are audited where they happen).
-  c.set("audited", true);
   const header = c.req.header("authorization");
   const token = header?.toLowerCase().startsWith("bearer ") ? header.slice(7).trim() : undefined;
   if (!token) throw unauthenticated("Agent token required");
   const claims = await verifyAgentToken(c.env.AUTH_SECRET, token);
   if (!claims) throw new AppError(401, "invalid_token", "Agent token is invalid or expired");
+  // Usage rows and quota states are the record of model calls; an audit row per call would double
+  // the writes (status changes and refusals are audited where they happen). Refused tokens above are
+  // audited by the catch-all like any other failed request.
+  c.set("audited", true);
   c.set("principal", { kind: "agent", agentId: claims.sub, tenantId: claims.tid });
   c.set("tenantId", claims.tid);
   await next();
