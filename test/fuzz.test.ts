@@ -144,3 +144,47 @@ describe("fuzzing every JSON body from its schema", () => {
     expect(calls).toBe(targets.length * 12);
   }, 180_000);
 });
+
+describe("fuzzing the WebSocket frames", () => {
+  it("the mailbox answers every generated agent frame and stays up; the feed too", async () => {
+    const { z } = await import("zod");
+    const { agentFrameSchema, feedClientFrameSchema } = await import("../durable-objects/protocol");
+    const { connectAgent, openSocket } = await import("./sockets");
+    components = {};
+    const frames = (schema: unknown) =>
+      fc.oneof(
+        arbitraryOf(z.toJSONSchema(schema as never, { unrepresentable: "any" }) as Schema),
+        fc.jsonValue({ maxDepth: 3 }),
+        fc.string({ maxLength: 300 }),
+      );
+    const mailbox = await connectAgent(agent);
+    let sent = 0;
+    await fc.assert(
+      fc.asyncProperty(frames(agentFrameSchema), async (frame) => {
+        sent++;
+        mailbox.send(typeof frame === "string" ? frame : JSON.stringify(frame));
+        // A ping after each frame: its pong proves the mailbox is alive and read past the fuzzed frame.
+        mailbox.send({ op: "ping" });
+        await mailbox.next((f) => f.op === "pong");
+        return mailbox.closed === null;
+      }),
+      { numRuns: 150, seed: 20261125 },
+    );
+    expect(sent).toBe(150);
+    expect(mailbox.closed).toBeNull();
+    mailbox.close();
+
+    const feed = await openSocket(`/ws/messages?token=${t.adminToken}`);
+    await feed.next((f) => f.event === "subscribed");
+    await fc.assert(
+      fc.asyncProperty(frames(feedClientFrameSchema), async (frame) => {
+        feed.send(typeof frame === "string" ? frame : JSON.stringify(frame));
+        feed.send({ op: "ping" });
+        await feed.next((f) => f.event === "pong");
+        return feed.closed === null;
+      }),
+      { numRuns: 100, seed: 20261125 },
+    );
+    feed.close();
+  }, 120_000);
+});
