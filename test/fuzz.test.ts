@@ -188,3 +188,73 @@ describe("fuzzing the WebSocket frames", () => {
     feed.close();
   }, 120_000);
 });
+
+describe("fuzzing every query string", () => {
+  it("no route answers 5xx to generated or arbitrary query parameters", async () => {
+    const doc = (await (await call("GET", "/api/openapi.json")).json()) as {
+      paths: Record<
+        string,
+        Record<string, { parameters?: Array<{ in: string; name: string; schema?: Schema }> }>
+      >;
+      components?: { schemas?: Record<string, Schema> };
+    };
+    components = doc.components?.schemas ?? {};
+    const targets = Object.entries(doc.paths).flatMap(([path, ops]) =>
+      Object.entries(ops).flatMap(([method, op]) => {
+        const query = (op.parameters ?? []).filter((p) => p.in === "query");
+        return query.length && !SKIP.has(`${method.toUpperCase()} ${path}`)
+          ? [{ method: method.toUpperCase(), path, query }]
+          : [];
+      }),
+    );
+    expect(targets.length).toBeGreaterThan(8);
+    const failures: string[] = [];
+    let calls = 0;
+    for (const target of targets) {
+      const concrete = target.path.replace(/\{(\w+)\}/g, (_m, name: string) =>
+        name === "agentId" ? agent.id : `x_${name}`,
+      );
+      const token = concrete.startsWith("/api/admin")
+        ? op
+        : concrete.startsWith("/v1/")
+          ? agent.token
+          : t.adminToken;
+      const value = (s: Schema | undefined) =>
+        fc.oneof(
+          arbitraryOf(s).map((v) => (typeof v === "string" ? v : JSON.stringify(v))),
+          fc.string({ maxLength: 50 }),
+          fc.constantFrom(
+            "",
+            "-1",
+            "0",
+            "99999999999999999999",
+            "%00",
+            "2026-13-45",
+            "../x",
+            "a".repeat(3000),
+          ),
+        );
+      const params = fc.record(Object.fromEntries(target.query.map((q) => [q.name, value(q.schema)])), {
+        requiredKeys: [],
+      });
+      await fc
+        .assert(
+          fc.asyncProperty(params, async (p) => {
+            calls++;
+            const qs = new URLSearchParams(p as Record<string, string>).toString();
+            const res = await call(target.method, `${concrete}?${qs}`, { token });
+            await res.arrayBuffer();
+            if (res.status >= 500) {
+              failures.push(`${target.method} ${target.path}?${qs.slice(0, 200)}: ${res.status}`);
+              return false;
+            }
+            return true;
+          }),
+          { numRuns: 15, seed: 20261125 },
+        )
+        .catch(() => {});
+    }
+    expect(failures).toEqual([]);
+    expect(calls).toBe(targets.length * 15);
+  }, 120_000);
+});
