@@ -10,6 +10,8 @@
 // credential and proxy URL), a Deployment of the agent runtime image, and its NetworkPolicy.
 import { createHmac } from "node:crypto";
 import type { DesiredAgent, DesiredState, DesiredTenant } from "../../../worker/features/clusters/protocol";
+// The proxy checks exactly this credential: one function derives it for both.
+import { proxySecret } from "../egress/proxy";
 
 export const FIELD_MANAGER = "aegis-controller";
 export const LABEL_MANAGED = "app.kubernetes.io/managed-by";
@@ -45,10 +47,6 @@ export interface ObjectOptions {
 
 /** Kubernetes names: lowercase RFC 1123 labels; agent ids are lowercase base32 with an underscore. */
 export const agentObjectName = (agentId: string) => `agent-${agentId.replaceAll("_", "-").toLowerCase()}`;
-
-export function proxyCredential(key: string, agentId: string): string {
-  return createHmac("sha256", key).update(`aegis-egress:${agentId}`).digest("hex").slice(0, 40);
-}
 
 function owner(
   clusterId: string,
@@ -251,7 +249,7 @@ function agentObjects(
     [LABEL_COMPONENT]: "agent",
   });
   const credential = o.credentials.get(a.agentId);
-  const proxyUrl = `http://${encodeURIComponent(a.agentId)}:${proxyCredential(o.proxyKey, a.agentId)}@aegis-egress-proxy.${ns}.svc:${PROXY_PORT}`;
+  const proxyUrl = `http://${encodeURIComponent(a.agentId)}:${proxySecret(o.proxyKey, a.agentId)}@aegis-egress-proxy.${ns}.svc:${PROXY_PORT}`;
   const running = a.state === "running" && credential !== undefined;
   return [
     {
