@@ -12,7 +12,6 @@ import { clusterStub } from "../../lib/objects";
 import { audit } from "../audit/record";
 import { requireTenantAdmin } from "../auth/middleware";
 import { actorOf } from "../auth/principal";
-import { refreshDesiredState } from "./desired";
 import {
   clusterByCredential,
   createCluster,
@@ -21,6 +20,7 @@ import {
   listClusters,
   registerCluster,
 } from "./service";
+import { pushDesiredState } from "./sync";
 
 const Cluster = z
   .object({
@@ -423,10 +423,8 @@ controllerAuthed.openapi(
     }
     const cluster = c.get("cluster");
     // Level-triggered: the controller always starts from the latest state computed from D1.
-    const refreshed = await refreshDesiredState(c.get("db"), cluster.id);
-    const hub = clusterStub(c.env, cluster.id);
-    if (refreshed) await hub.setDesired(refreshed.state);
-    return hub.fetch(c.req.raw) as unknown as Response;
+    await pushDesiredState(c.env, c.get("db"), cluster.id);
+    return clusterStub(c.env, cluster.id).fetch(c.req.raw) as unknown as Response;
   },
 );
 
@@ -446,8 +444,7 @@ controllerAuthed.openapi(
   }),
   async (c) => {
     const cluster = c.get("cluster");
-    const refreshed = await refreshDesiredState(c.get("db"), cluster.id);
-    if (refreshed) await clusterStub(c.env, cluster.id).setDesired(refreshed.state);
+    const refreshed = await pushDesiredState(c.env, c.get("db"), cluster.id);
     return c.json(
       {
         generation: refreshed?.state.generation ?? 0,
@@ -486,8 +483,7 @@ controllerAuthed.openapi(
       details: { clusterId: cluster.id, version: issued.version },
     });
     // The new version is part of the desired state: push it so the controller sees it applied.
-    const refreshed = await refreshDesiredState(c.get("db"), cluster.id);
-    if (refreshed?.changed) await clusterStub(c.env, cluster.id).setDesired(refreshed.state);
+    await pushDesiredState(c.env, c.get("db"), cluster.id);
     return c.json(issued, 200);
   },
 );
